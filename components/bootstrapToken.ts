@@ -1,0 +1,70 @@
+/**
+ * The bootstrap token the kubelets use to get their client certificates
+ * (TLS bootstrapping), and the manifests the control plane needs for it.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import * as random from "@pulumi/random";
+import { Renewal } from "../providers/renewal";
+import { renderBootstrapManifests } from "./render/bootstrap";
+
+export interface BootstrapTokenArgs {
+    /** A token the operator gives (`<id>.<secret>`, secret); otherwise one is generated. */
+    token?: pulumi.Input<string>;
+    /** Lifetime in hours; 0 for a token that does not expire. A token with a lifetime is made anew on the first `pulumi up` in its last quarter. */
+    ttlHours: number;
+    /** Written into the Secret's `description`. */
+    description?: string;
+}
+
+export class BootstrapToken extends pulumi.ComponentResource {
+    /** The public half, `[a-z0-9]{6}`. */
+    public readonly tokenId: pulumi.Output<string>;
+    /** `<id>.<secret>`, a secret. */
+    public readonly token: pulumi.Output<string>;
+    /** The `bootstrap-token-<id>` Secret and the TLS bootstrapping RBAC bindings, as YAML (secret: it holds the token). */
+    public readonly manifests: pulumi.Output<string>;
+    /** RFC 3339 expiry, or undefined. */
+    public readonly expiresAt: pulumi.Output<string | undefined>;
+
+    constructor(name: string, args: BootstrapTokenArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("hardway:cluster:BootstrapToken", name, {}, opts);
+        let expiresAt: pulumi.Output<string | undefined> = pulumi.output(undefined);
+        let keepers: Record<string, pulumi.Input<string>> | undefined;
+        if (args.ttlHours > 0) {
+            const renewal = new Renewal(
+                `${name}-renewal`,
+                { validityHours: args.ttlHours, renewBeforeHours: Math.max(1, Math.floor(args.ttlHours / 4)) },
+                { parent: this },
+            );
+            expiresAt = renewal.expiresAt;
+            keepers = { issuedAt: renewal.issuedAt };
+        }
+        let token: pulumi.Output<string>;
+        if (args.token !== undefined) {
+            token = pulumi.secret(args.token);
+        } else {
+            const id = new random.RandomString(
+                `${name}-id`,
+                { length: 6, upper: false, special: false, lower: true, numeric: true, keepers },
+                { parent: this },
+            );
+            // RandomPassword: its result is a secret (RandomString's is not).
+            const secret = new random.RandomPassword(
+                `${name}-secret`,
+                { length: 16, upper: false, special: false, lower: true, numeric: true, keepers },
+                { parent: this },
+            );
+            token = pulumi.secret(pulumi.interpolate`${id.result}.${secret.result}`);
+        }
+        this.token = token;
+        this.tokenId = pulumi.unsecret(token.apply((t) => t.split(".")[0]));
+        this.expiresAt = expiresAt;
+        this.manifests = pulumi.secret(
+            pulumi.all([token, expiresAt]).apply(([t, expiration]) => {
+                const [tokenId, tokenSecret] = t.split(".");
+                return renderBootstrapManifests({ tokenId, tokenSecret, expiration, description: args.description });
+            }),
+        );
+        this.registerOutputs({ tokenId: this.tokenId, token: this.token, manifests: this.manifests });
+    }
+}

@@ -1,0 +1,52 @@
+/** The one way this program runs something on a node. */
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import * as remote from "@pulumi/command/remote";
+import { NodeConfig, WorkerConfig } from "./config";
+
+export function connectionFor(node: NodeConfig, cluster: WorkerConfig): command.types.input.remote.ConnectionArgs {
+    return {
+        host: node.sshHost,
+        port: node.sshPort,
+        user: cluster.sshUser,
+        privateKey: cluster.sshPrivateKey,
+        // Pinned when given: the provider ignores host keys otherwise.
+        ...(node.hostKey ? { hostKey: node.hostKey } : {}),
+        dialErrorLimit: 20,
+        perDialTimeout: 15,
+    };
+}
+
+export interface NodeCommandArgs {
+    connection: command.types.input.remote.ConnectionArgs;
+    create: pulumi.Input<string>;
+    delete: string;
+    /** Secret values, one base64 line each, in the order the script reads them. */
+    secrets?: pulumi.Input<string>[];
+}
+
+/**
+ * A remote command whose `create` is idempotent: a change to any input runs
+ * the new `create`, which converges the node; `delete` undoes its journal.
+ */
+export function nodeCommand(name: string, args: NodeCommandArgs, opts: pulumi.CustomResourceOptions): remote.Command {
+    const stdin =
+        args.secrets && args.secrets.length > 0
+            ? pulumi.secret(
+                  pulumi.all(args.secrets).apply((values) => values.map((v) => Buffer.from(v).toString("base64")).join("\n") + "\n"),
+              )
+            : undefined;
+    return new remote.Command(
+        name,
+        {
+            connection: args.connection,
+            create: args.create,
+            delete: args.delete,
+            stdin,
+            // The previous stdout would be passed through sshd's AcceptEnv, which stock sshd refuses.
+            addPreviousOutputInEnv: false,
+        },
+        // The same files and units are touched by old and new: never run both.
+        { deleteBeforeReplace: true, ...opts },
+    );
+}

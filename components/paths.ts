@@ -1,0 +1,32 @@
+/** Where everything lands on a node: the guide's paths, in one place. */
+export const PATHS = {
+    kubernetesDir: "/etc/kubernetes",
+    pkiDir: "/etc/kubernetes/pki",
+    runDir: "/var/run/kubernetes",
+    cniConfDir: "/etc/cni/net.d",
+    cniBinDir: "/opt/cni/bin",
+    sbinDir: "/usr/local/sbin",
+    kubelet: "/usr/local/sbin/kubelet",
+    kubeProxy: "/usr/local/sbin/kube-proxy",
+    crictl: "/usr/local/sbin/crictl",
+    containerdConfig: "/etc/containerd/config.toml",
+    containerdSocket: "/var/run/containerd/containerd.sock",
+    loopbackConf: "/etc/cni/net.d/99-loopback.conf",
+    bootstrapKubeconfig: "/etc/kubernetes/bootstrap.kubeconfig",
+    kubeletKubeconfig: "/etc/kubernetes/kubelet.kubeconfig",
+    kubeletConfig: "/etc/kubernetes/kubelet-config.yaml",
+    kubeletUnit: "/etc/systemd/system/kubelet.service",
+    caBundle: "/etc/kubernetes/pki/ca.crt",
+    kubeletCert: "/etc/kubernetes/pki/kubelet.crt",
+    kubeletKey: "/etc/kubernetes/pki/kubelet.key",
+    kubeProxyCert: "/etc/kubernetes/pki/kube-proxy.crt",
+    kubeProxyKey: "/etc/kubernetes/pki/kube-proxy.key",
+    kubeProxyKubeconfig: "/etc/kubernetes/kube-proxy.kubeconfig",
+    kubeProxyConfig: "/etc/kubernetes/kubeproxy-config.yaml",
+    kubeProxyUnit: "/etc/systemd/system/kube-proxy.service",
+    kubeletRootDir: "/var/lib/kubelet",
+    /** /var/run is a tmpfs: this entry recreates /var/run/kubernetes at boot. */
+    tmpfilesConf: "/etc/tmpfiles.d/hardway-kubernetes.conf",
+    /** What the program recorded on the node, so that delete undoes exactly what create did. */
+    stateDir: "/var/lib/hardway-workers",
+} as const;

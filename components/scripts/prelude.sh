@@ -1,0 +1,330 @@
+# hardway-workers node library. Every script the program runs on a node
+# starts with this. It keeps a journal of what it changed, in
+# /var/lib/hardway-workers/<component>/journal, so that hw_undo reverses
+# exactly what the component's create did, and nothing else.
+set -euo pipefail
+umask 077
+HW_ROOT=/var/lib/hardway-workers
+HW_D="$HW_ROOT/$HW_COMPONENT"
+HW_J="$HW_D/journal"
+hw_restart=0
+hw_reload=0
+hw_facts=""
+hw_tmp=()
+trap 'rm -rf -- ${hw_tmp[@]+"${hw_tmp[@]}"}' EXIT
+mkdir -p -- "$HW_ROOT" "$HW_D"
+
+hw_say() { printf 'hardway: %s\n' "$*" >&2; }
+hw_die() { hw_say "error: $*"; exit 1; }
+
+# hw_known TYPE PATH: the journal already holds a record of this thing.
+hw_known() {
+	[ -f "$HW_J" ] && awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { f = 1 } END { exit !f }' "$HW_J"
+}
+# hw_rec FIELD...: appends one tab-separated record to the journal.
+hw_rec() {
+	local IFS=$'\t'
+	printf '%s\n' "$*" >>"$HW_J"
+}
+hw_fact() { hw_facts="$hw_facts${hw_facts:+,}\"$1\":\"$2\""; }
+hw_print_facts() { printf 'HW_FACTS {%s}\n' "$hw_facts"; }
+
+hw_family() {
+	local id="" like=""
+	# shellcheck disable=SC1091
+	id=$(. /etc/os-release && printf '%s' "${ID:-}")
+	# shellcheck disable=SC1091
+	like=$(. /etc/os-release && printf '%s' "${ID_LIKE:-}")
+	case " $id $like " in
+	*" debian "* | *" ubuntu "*) printf 'debian' ;;
+	*" rhel "* | *" fedora "* | *" centos "*) printf 'rhel' ;;
+	*) printf 'unknown' ;;
+	esac
+}
+
+# hw_dir PATH MODE OWNER GROUP PURGE: makes a directory (and its missing
+# parents, recording each); a directory that existed keeps a record of its
+# old mode and owner, which undo restores.
+hw_dir() {
+	local p="$1" q missing=()
+	if ! hw_known dir "$p"; then
+		if [ -d "$p" ]; then
+			hw_rec dir "$p" existed "$(stat -c '%a' -- "$p")" "$(stat -c '%u' -- "$p")" "$(stat -c '%g' -- "$p")"
+		else
+			q="$p"
+			while [ ! -d "$q" ]; do
+				missing=("$q" ${missing[@]+"${missing[@]}"})
+				q=$(dirname -- "$q")
+			done
+			for q in "${missing[@]}"; do
+				mkdir -m 0755 -- "$q"
+				if [ "$q" = "$p" ]; then hw_rec dir "$q" created "$5"; else hw_rec dir "$q" created keep; fi
+			done
+		fi
+	fi
+	chown -- "$3:$4" "$p"
+	chmod -- "$2" "$p"
+}
+
+# hw_effect EFFECT: what a changed file means for the service.
+hw_effect() {
+	case "$1" in
+	restart) hw_restart=1 ;;
+	reload) hw_reload=1 hw_restart=1 ;;
+	none) ;;
+	*) hw_die "unknown effect $1" ;;
+	esac
+}
+
+# hw_install_tmp TMP PATH EFFECT: moves a finished temp file into place,
+# atomically, backing up a file that was there before the program.
+hw_install_tmp() {
+	local tmp="$1" p="$2"
+	if ! hw_known file "$p"; then
+		if [ -e "$p" ]; then
+			mkdir -p -- "$HW_D/backup$(dirname -- "$p")"
+			cp -a -- "$p" "$HW_D/backup$p"
+			hw_rec file "$p" backup
+		else
+			hw_rec file "$p" created
+		fi
+	fi
+	mv -f -- "$tmp" "$p"
+	hw_effect "$3"
+}
+
+# hw_file PATH MODE OWNER GROUP EFFECT < content: writes the file atomically
+# (temp file in the same directory, then rename) only when its content,
+# mode or owner differ.
+hw_file() {
+	local p="$1" tmp
+	tmp=$(mktemp -- "$(dirname -- "$p")/.hw-tmp.XXXXXX")
+	hw_tmp+=("$tmp")
+	cat >"$tmp"
+	chown -- "$3:$4" "$tmp"
+	chmod -- "$2" "$tmp"
+	if [ -f "$p" ] && cmp -s -- "$tmp" "$p" && [ "$(stat -c '%a:%u:%g' -- "$p")" = "$(stat -c '%a:%u:%g' -- "$tmp")" ]; then
+		rm -f -- "$tmp"
+		return 0
+	fi
+	hw_say "writing $p"
+	hw_install_tmp "$tmp" "$p" "$5"
+}
+
+# hw_secret: the next line of this script's stdin, base64-decoded.
+hw_secret_lines=()
+hw_read_secrets() {
+	local i line
+	for ((i = 0; i < $1; i++)); do
+		IFS= read -r line || hw_die "stdin ended after $i of $1 secret values"
+		hw_secret_lines+=("$line")
+	done
+}
+hw_secret() { printf '%s' "${hw_secret_lines[$1]}" | base64 -d; }
+
+# hw_runtime PATH KIND: a path a service will create at run time; undo removes
+# it when it did not exist before the program.
+hw_runtime() {
+	if ! hw_known "$2" "$1" && [ ! -e "$1" ]; then
+		if [ "$2" = dir ]; then hw_rec dir "$1" created purge; else hw_rec file "$1" created; fi
+	fi
+}
+# hw_runtime_glob PATTERN: files matching it are removed on undo.
+hw_runtime_glob() { hw_known glob "$1" || hw_rec glob "$1"; }
+
+hw_pkg_installed() {
+	case "$(hw_family)" in
+	debian) dpkg-query -W -f '${Status}' -- "$1" 2>/dev/null | grep -q 'install ok installed' ;;
+	rhel) rpm -q -- "$1" >/dev/null 2>&1 ;;
+	*) return 1 ;;
+	esac
+}
+hw_pkg_manager() {
+	case "$(hw_family)" in
+	debian) printf 'apt' ;;
+	rhel) if command -v dnf >/dev/null 2>&1; then printf 'dnf'; else printf 'yum'; fi ;;
+	*) hw_die "cannot install packages: /etc/os-release names neither a Debian nor a RHEL family system" ;;
+	esac
+}
+# hw_pkg NAME: installs a package with the host's package manager; undo
+# removes it only when this program installed it.
+hw_pkg() {
+	hw_pkg_installed "$1" && return 0
+	hw_say "installing package $1"
+	case "$(hw_pkg_manager)" in
+	apt)
+		export DEBIAN_FRONTEND=noninteractive
+		apt-get install -y -q -- "$1" >&2 || { apt-get update -q >&2 && apt-get install -y -q -- "$1" >&2; }
+		;;
+	dnf) dnf install -y -q -- "$1" >&2 ;;
+	yum) yum install -y -q -- "$1" >&2 ;;
+	esac
+	hw_rec pkg "$1"
+}
+hw_pkg_remove() {
+	case "$(hw_pkg_manager)" in
+	apt) DEBIAN_FRONTEND=noninteractive apt-get purge -y -q -- "$1" >&2 ;;
+	dnf) dnf remove -y -q -- "$1" >&2 ;;
+	yum) yum remove -y -q -- "$1" >&2 ;;
+	esac
+}
+
+hw_sha256() { sha256sum -- "$1" | cut -d ' ' -f 1; }
+hw_get() {
+	if command -v curl >/dev/null 2>&1; then
+		curl -fsSL --retry 3 --retry-delay 2 -o "$2" -- "$1"
+	else
+		wget -q -O "$2" -- "$1"
+	fi
+}
+# hw_want_sha URL SHA: the given sha256, or the one published at URL.sha256.
+hw_want_sha() {
+	local want="$2" tmp
+	if [ -z "$want" ]; then
+		tmp=$(mktemp -- "$HW_D/.hw-tmp.XXXXXX")
+		hw_tmp+=("$tmp")
+		hw_get "$1.sha256" "$tmp" || hw_die "cannot fetch $1.sha256"
+		want=$(awk '{ print $1; exit }' "$tmp")
+	fi
+	[[ "$want" =~ ^[0-9a-f]{64}$ ]] || hw_die "no valid sha256 for $1"
+	printf '%s' "$want"
+}
+# hw_fetch URL SHA DEST MODE: downloads DEST, verified; skipped when DEST is
+# already there with that hash.
+hw_fetch() {
+	local url="$1" want dest="$3" tmp got
+	want=$(hw_want_sha "$url" "$2")
+	if [ -f "$dest" ] && [ "$(hw_sha256 "$dest")" = "$want" ]; then
+		return 0
+	fi
+	hw_say "downloading $url"
+	tmp=$(mktemp -- "$(dirname -- "$dest")/.hw-tmp.XXXXXX")
+	hw_tmp+=("$tmp")
+	hw_get "$url" "$tmp" || hw_die "download failed: $url"
+	got=$(hw_sha256 "$tmp")
+	[ "$got" = "$want" ] || hw_die "sha256 mismatch for $url: got $got, want $want"
+	chmod -- "$4" "$tmp"
+	hw_install_tmp "$tmp" "$dest" none
+}
+# hw_fetch_tar URL SHA DESTDIR: downloads a tarball, verified, and puts each
+# file in it into DESTDIR atomically; skipped when that tarball was already
+# unpacked and its files are still there.
+hw_fetch_tar() {
+	local url="$1" want destdir="$3" marker tarball unpack f base
+	want=$(hw_want_sha "$url" "$2")
+	marker="$HW_D/unpacked.$(printf '%s' "$url" | sha256sum | cut -c 1-16)"
+	if [ -f "$marker" ] && [ "$(head -n 1 -- "$marker")" = "$want" ]; then
+		local ok=1
+		while IFS= read -r -u 3 f; do [ -e "$destdir/$f" ] || ok=0; done 3< <(tail -n +2 -- "$marker")
+		[ "$ok" = 1 ] && return 0
+	fi
+	hw_say "downloading $url"
+	tarball=$(mktemp -- "$HW_D/.hw-tmp.XXXXXX")
+	unpack=$(mktemp -d -- "$destdir/.hw-tmp.XXXXXX")
+	hw_tmp+=("$tarball" "$unpack")
+	hw_get "$url" "$tarball" || hw_die "download failed: $url"
+	[ "$(hw_sha256 "$tarball")" = "$want" ] || hw_die "sha256 mismatch for $url: got $(hw_sha256 "$tarball"), want $want"
+	tar -xzf "$tarball" -C "$unpack" --no-same-owner
+	printf '%s\n' "$want" >"$marker.new"
+	while IFS= read -r -u 3 f; do
+		base=$(basename -- "$f")
+		chown root:root "$f"
+		chmod 0755 "$f"
+		if [ -f "$destdir/$base" ] && cmp -s -- "$f" "$destdir/$base"; then
+			rm -f -- "$f"
+		else
+			hw_install_tmp "$f" "$destdir/$base" none
+		fi
+		printf '%s\n' "$base" >>"$marker.new"
+	done 3< <(find "$unpack" -type f)
+	mv -f -- "$marker.new" "$marker"
+}
+
+# hw_watch PATH: the service reads PATH, which another component writes;
+# a change of its content since the last run restarts the service.
+hw_watch() {
+	local key sum
+	key="$HW_D/watch.$(printf '%s' "$1" | sha256sum | cut -c 1-16)"
+	sum=$(hw_sha256 "$1" 2>/dev/null || printf 'missing')
+	if [ "$(cat -- "$key" 2>/dev/null || true)" != "$sum" ]; then
+		printf '%s\n' "$sum" >"$key"
+		hw_restart=1
+	fi
+}
+
+# hw_service UNIT WAIT: daemon-reload when a unit changed, enable, and restart
+# when something it reads changed or it is not running; then, with WAIT,
+# wait until it is active.
+hw_service() {
+	local unit="$1" i
+	if [ "$hw_reload" = 1 ]; then systemctl daemon-reload; fi
+	if ! systemctl is-enabled --quiet -- "$unit" 2>/dev/null; then
+		systemctl enable --quiet -- "$unit"
+		hw_known enabled "$unit" || hw_rec enabled "$unit"
+	fi
+	if [ "$hw_restart" = 1 ] || ! systemctl is-active --quiet -- "$unit"; then
+		if ! hw_known started "$unit" && ! hw_known restarted "$unit"; then
+			if systemctl is-active --quiet -- "$unit"; then hw_rec restarted "$unit"; else hw_rec started "$unit"; fi
+		fi
+		hw_say "restarting $unit"
+		systemctl restart -- "$unit"
+		printf 'HW_RESTARTED %s\n' "$unit"
+	fi
+	if [ "$2" = wait ]; then
+		for ((i = 0; i < 60; i++)); do
+			systemctl is-active --quiet -- "$unit" && return 0
+			sleep 1
+		done
+		journalctl -u "$unit" -n 20 --no-pager >&2 || true
+		hw_die "$unit is not active after 60s"
+	fi
+}
+
+# hw_undo: reverses the journal, newest record first.
+hw_undo() {
+	local t a b c d e reload=0 restart=()
+	if [ -f "$HW_J" ]; then
+		while IFS=$'\t' read -r -u 3 t a b c d e; do
+			case "$t" in
+			file)
+				if [ "$b" = backup ]; then mv -f -- "$HW_D/backup$a" "$a"; else rm -f -- "$a"; fi
+				case "$a" in /etc/systemd/system/*) reload=1 ;; esac
+				;;
+			glob)
+				# shellcheck disable=SC2086
+				rm -f -- $a
+				;;
+			dir)
+				if [ "$b" = existed ]; then
+					chmod -- "$c" "$a" && chown -- "$d:$e" "$a"
+				elif [ "$c" = purge ]; then
+					rm -rf -- "$a"
+				else
+					rmdir -- "$a" 2>/dev/null || hw_say "left $a in place: it holds files this program did not write"
+				fi
+				;;
+			pkg) hw_pkg_remove "$a" ;;
+			user) userdel -- "$a" ;;
+			group) groupdel -- "$a" ;;
+			enabled) systemctl disable --quiet -- "$a" || true ;;
+			started) systemctl stop -- "$a" || true ;;
+			restarted) restart+=("$a") ;;
+			masked) systemctl unmask --quiet -- "$a" || true ;;
+			removed-pkg)
+				hw_say "reinstalling $a, which create removed"
+				case "$(hw_pkg_manager)" in
+				apt) DEBIAN_FRONTEND=noninteractive apt-get install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
+				*) "$(hw_pkg_manager)" install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
+				esac
+				;;
+			*) hw_say "unknown journal record $t" ;;
+			esac
+		done 3< <(tac -- "$HW_J")
+	fi
+	if [ "$reload" = 1 ]; then systemctl daemon-reload; fi
+	for a in ${restart[@]+"${restart[@]}"}; do
+		systemctl try-restart -- "$a" || hw_say "could not restart $a"
+	done
+	rm -rf -- "$HW_D"
+	rmdir -- "$HW_ROOT" 2>/dev/null || true
+}

@@ -1,0 +1,45 @@
+/**
+ * hardway-workers: turns the hosts in the stack config into Kubernetes
+ * worker nodes, the hard way. Reads and validates the config (bad input
+ * fails here, before any resource is registered), then builds one
+ * WorkerNode per node.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { BootstrapToken } from "./components/bootstrapToken";
+import { loadConfig } from "./components/config";
+import { WorkerNode } from "./components/workerNode";
+import { formatVersion, proxyModeDeprecated } from "./components/versions";
+
+const cluster = loadConfig();
+
+if (proxyModeDeprecated(cluster.kubeProxyMode, cluster.kubernetesVersion)) {
+    pulumi.log.warn(
+        `kube-proxy's ipvs mode is deprecated from Kubernetes 1.35 (KEP-5495); consider hardway-workers:kubeProxyMode nftables`,
+    );
+}
+
+const token = new BootstrapToken("bootstrap", {
+    token: cluster.bootstrapToken,
+    ttlHours: cluster.bootstrapTokenTtlHours,
+    description: `hardway-workers bootstrap token for ${cluster.clusterName}`,
+});
+
+const workers = cluster.nodes.map(
+    (node) => new WorkerNode(node.name, { node, cluster, bootstrapToken: token.token }),
+);
+
+export const kubernetesVersion = formatVersion(cluster.kubernetesVersion);
+export const bootstrapTokenId = token.tokenId;
+export const bootstrapToken = token.token;
+/** Apply on the control plane: `pulumi stack output --show-secrets bootstrapManifests | kubectl apply -f -`. */
+export const bootstrapManifests = token.manifests;
+export const nodes = workers.map((w, i) => ({
+    name: cluster.nodes[i].name,
+    fqdn: cluster.nodes[i].fqdn,
+    ip: cluster.nodes[i].ip,
+    role: cluster.nodes[i].role,
+    containerdVersion: w.containerd.containerdVersion,
+    containerdConfigVersion: w.containerd.configVersion,
+    kubeletCertificateExpiresAt: w.kubelet.certificate.expiresAt,
+    kubeProxyCertificateExpiresAt: w.kubeProxy.certificate.expiresAt,
+}));

@@ -1,0 +1,207 @@
+/**
+ * The whole program under Pulumi mocks: the resource tree per node, real
+ * certificates checked against the CA, the bootstrap token, and secrets kept
+ * out of every command's text.
+ */
+import { strict as assert } from "assert";
+import * as crypto from "crypto";
+import * as forge from "node-forge";
+import * as YAML from "yaml";
+import { ProgramMocks, Recorded } from "./support/mocks";
+import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa, testSshKey } from "./support/program";
+
+function certOf(run: ProgramRun, name: string): crypto.X509Certificate {
+    return new crypto.X509Certificate(run.mocks.named(name).state.certPem);
+}
+
+function commands(run: ProgramRun): Recorded[] {
+    return run.mocks.ofType("command:remote:Command");
+}
+
+describe("program under mocks (Kubernetes 1.37.2, the guide's four nodes)", () => {
+    let run: ProgramRun;
+    before(async () => {
+        run = await runProgram(baseConfig());
+    });
+
+    it("builds one resource tree per node, each with the five phases and its commands", () => {
+        const components = (type: string) => run.mocks.ofType(type).map((r) => r.name).sort();
+        const names = GUIDE_NODES.map((n) => n.name).sort();
+        for (const type of [
+            "hardway:node:WorkerNode",
+            "hardway:node:SystemSetup",
+            "hardway:node:Binaries",
+            "hardway:node:ContainerdRuntime",
+            "hardway:node:KubeletService",
+            "hardway:node:KubeProxyService",
+        ]) {
+            assert.deepEqual(components(type), names, type);
+        }
+        const expected = names.flatMap((n) =>
+            ["system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"].map((c) => `${n}-${c}`),
+        );
+        assert.deepEqual(commands(run).map((c) => c.name).sort(), expected.sort());
+        assert.equal(run.mocks.ofType("hardway:cluster:BootstrapToken").length, 1);
+    });
+
+    it("connects to each node at its ip, as root, with the stack's key", () => {
+        for (const n of GUIDE_NODES) {
+            const c = run.mocks.named(`${n.name}-system`).inputs.connection;
+            assert.equal(c.host, n.ip);
+            assert.equal(c.port, 22);
+            assert.equal(c.user, "root");
+            assert.equal(c.privateKey, testSshKey());
+        }
+    });
+
+    for (const n of GUIDE_NODES) {
+        it(`issues ${n.name}'s kubelet serving certificate: CN system:node:<fqdn>, O system:nodes, IP and FQDN SANs, server auth, signed by the CA`, () => {
+            const cert = certOf(run, `${n.name}-kubelet-serving-cert`);
+            assert.match(cert.subject, new RegExp(`CN=system:node:${n.fqdn.replace(/\./g, "\\.")}`));
+            assert.match(cert.subject, /O=system:nodes/);
+            assert.deepEqual(cert.subjectAltName?.split(", ").sort(), [`DNS:${n.fqdn}`, `IP Address:${n.ip}`].sort());
+            assert.deepEqual(cert.keyUsage, ["1.3.6.1.5.5.7.3.1"]);
+            assert.ok(cert.verify(new crypto.X509Certificate(testCa().certPem).publicKey), "signed by the CA");
+            assert.ok(cert.checkIssued(new crypto.X509Certificate(testCa().certPem)));
+            const forgeCert = forge.pki.certificateFromPem(run.mocks.named(`${n.name}-kubelet-serving-cert`).state.certPem);
+            const ku = forgeCert.getExtension("keyUsage") as { digitalSignature: boolean; keyEncipherment: boolean };
+            assert.ok(ku.digitalSignature && ku.keyEncipherment);
+        });
+
+        it(`issues ${n.name}'s kube-proxy client certificate: CN system:kube-proxy, O system:node-proxier, IP and FQDN SANs, client auth`, () => {
+            const cert = certOf(run, `${n.name}-kube-proxy-client-cert`);
+            assert.match(cert.subject, /CN=system:kube-proxy/);
+            assert.match(cert.subject, /O=system:node-proxier/);
+            assert.deepEqual(cert.subjectAltName?.split(", ").sort(), [`DNS:${n.fqdn}`, `IP Address:${n.ip}`].sort());
+            assert.deepEqual(cert.keyUsage, ["1.3.6.1.5.5.7.3.2"]);
+            assert.ok(cert.checkIssued(new crypto.X509Certificate(testCa().certPem)));
+            assert.ok(cert.verify(new crypto.X509Certificate(testCa().certPem).publicKey));
+        });
+    }
+
+    it("keys each certificate to a replacement trigger from its Renewal", () => {
+        const renewals = run.mocks.ofType("pulumi-nodejs:dynamic/hardway:Renewal");
+        assert.equal(renewals.length, GUIDE_NODES.length * 2);
+        for (const r of renewals) {
+            assert.equal(r.inputs.validityHours, 8760);
+            assert.equal(r.inputs.renewBeforeHours, 720);
+        }
+    });
+
+    it("makes a bootstrap token of the right format, and exports it as a secret with its manifests", () => {
+        const token: string = run.outputs.bootstrapToken;
+        assert.match(token, /^[a-z0-9]{6}\.[a-z0-9]{16}$/);
+        assert.equal(run.outputs.bootstrapTokenId, token.split(".")[0]);
+        const docs = YAML.parseAllDocuments(run.outputs.bootstrapManifests).map((d) => d.toJS());
+        assert.equal(docs.length, 4);
+        assert.equal(docs[0].metadata.name, `bootstrap-token-${token.split(".")[0]}`);
+        assert.equal(docs[0].stringData["token-secret"], token.split(".")[1]);
+        const password = run.mocks.ofType("random:index/randomPassword:RandomPassword")[0];
+        assert.equal(password.inputs.length, 16);
+        assert.equal(password.inputs.upper, false);
+        assert.equal(password.inputs.special, false);
+    });
+
+    it("hands the bootstrap token and the private keys to the node on stdin, never in a command's text", () => {
+        const token: string = run.outputs.bootstrapToken;
+        const secrets = [
+            testCa().keyPem,
+            testSshKey(),
+            token,
+            token.split(".")[1],
+            ...run.mocks.ofType("tls:index/privateKey:PrivateKey").map((k) => k.state.privateKeyPem as string),
+        ];
+        const keyBodies = secrets.map((s) => s.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "").slice(0, 64));
+        for (const c of commands(run)) {
+            for (const field of ["create", "update", "delete"]) {
+                const text: string = c.inputs[field] ?? "";
+                const flat = text.replace(/\s+/g, "");
+                for (const [i, s] of secrets.entries()) {
+                    assert.ok(!text.includes(s), `${c.name}.${field} contains secret #${i}`);
+                    assert.ok(!flat.includes(keyBodies[i]), `${c.name}.${field} contains the body of secret #${i}`);
+                    const b64 = Buffer.from(s).toString("base64");
+                    assert.ok(!flat.includes(b64.slice(0, 40)), `${c.name}.${field} contains secret #${i} in base64`);
+                }
+            }
+        }
+        // And they do reach the nodes: the kubelet's stdin carries its key and the bootstrap kubeconfig.
+        const kubelet = run.mocks.named("worker1-kubelet");
+        const lines = (kubelet.inputs.stdin as string).trim().split("\n").map((l) => Buffer.from(l, "base64").toString());
+        assert.equal(lines.length, 2);
+        assert.match(lines[0], /BEGIN RSA PRIVATE KEY/);
+        assert.equal(YAML.parse(lines[1]).users[0].user.token, token);
+    });
+
+    it("registers the control-plane nodes with the control-plane taint, and only them", () => {
+        for (const n of GUIDE_NODES) {
+            const create: string = run.mocks.named(`${n.name}-kubelet`).inputs.create;
+            const tainted = create.includes("node-role.kubernetes.io/control-plane");
+            assert.equal(tainted, n.role === "control-plane", n.name);
+        }
+    });
+
+    it("renders containerd's config for the installed version, with the node's real kubernetes gid", () => {
+        const create: string = run.mocks.named("worker1-containerd-config").inputs.create;
+        assert.match(create, /^gid = 998$/m);
+        assert.match(create, /\bversion = 2$/m);
+        assert.match(create, /BinaryName = "\/usr\/sbin\/runc"/);
+        assert.equal(run.outputs.nodes[0].containerdConfigVersion, 2);
+        assert.equal(run.outputs.nodes[0].containerdVersion, "1.6.20");
+    });
+
+    it("exports each node's certificate expiry", () => {
+        for (const n of run.outputs.nodes) {
+            assert.ok(Date.parse(n.kubeletCertificateExpiresAt) > Date.now() + 300 * 24 * 3600 * 1000);
+            assert.ok(Date.parse(n.kubeProxyCertificateExpiresAt) > Date.now());
+        }
+    });
+});
+
+describe("program under mocks: variations", () => {
+    it("takes the operator's bootstrap token instead of generating one", async () => {
+        const run = await runProgram(baseConfig({ bootstrapToken: "002439.25f718816c0c9343" }));
+        assert.equal(run.outputs.bootstrapTokenId, "002439");
+        assert.equal(run.mocks.ofType("random:index/randomPassword:RandomPassword").length, 0);
+    });
+
+    it("renders the guide's version-1 containerd config for the 1.16 seed profile", async () => {
+        const mocks = new ProgramMocks(testCa());
+        mocks.facts = { gid: "1001", family: "rhel", containerdVersion: "1.2.13", runc: "/bin/runc" };
+        const run = await runProgram(baseConfig({ kubernetesVersion: "1.16.2" }), mocks);
+        const create: string = run.mocks.named("worker1-containerd-config").inputs.create;
+        assert.match(create, /\[plugins\.cri\.containerd\.default_runtime\]/);
+        assert.match(create, /runtime_engine = "\/bin\/runc"/);
+        assert.match(create, /^gid = 1001$/m);
+        assert.equal(run.outputs.nodes[0].containerdConfigVersion, 1);
+        const kubelet: string = run.mocks.named("worker1-kubelet").inputs.create;
+        assert.match(kubelet, /--network-plugin=cni/);
+    });
+
+    it("renders config version 3 for containerd 2.x", async () => {
+        const mocks = new ProgramMocks(testCa());
+        mocks.facts = { gid: "990", family: "debian", containerdVersion: "v2.1.4", runc: "/usr/bin/runc" };
+        const run = await runProgram(baseConfig(), mocks);
+        assert.equal(run.outputs.nodes[0].containerdConfigVersion, 3);
+        assert.match(run.mocks.named("cp1-containerd-config").inputs.create, /io\.containerd\.cri\.v1\.runtime/);
+    });
+
+    it("pins each node's host key on its connection", async () => {
+        const hostKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIHhardwaytestkeyhardwaytestkeyhardwayte";
+        const nodes = GUIDE_NODES.map((n) => ({ ...n, hostKey, sshPort: 2222, sshHost: `${n.name}.ssh.example` }));
+        const run = await runProgram(baseConfig({ nodes }));
+        for (const c of commands(run)) {
+            assert.equal(c.inputs.connection.hostKey, hostKey);
+            assert.equal(c.inputs.connection.port, 2222);
+            assert.match(c.inputs.connection.host, /\.ssh\.example$/);
+        }
+    });
+
+    it("fails before registering any resource when the config is bad, naming the field", async () => {
+        const mocks = new ProgramMocks(testCa());
+        await assert.rejects(
+            runProgram(baseConfig({ clusterCidr: "10.244.0.0/33" }), mocks),
+            /hardway-workers:clusterCidr: "10\.244\.0\.0\/33" is not a valid CIDR/,
+        );
+        assert.equal(mocks.resources.length, 0);
+    });
+});

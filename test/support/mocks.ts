@@ -1,0 +1,119 @@
+/**
+ * Pulumi mocks for the program. The @pulumi/tls mocks return REAL keys,
+ * requests and certificates (node-forge), so tests can parse and verify
+ * them; the remote commands answer with the facts a Debian host prints.
+ */
+import * as crypto from "crypto";
+import * as pulumi from "@pulumi/pulumi";
+import { renewalWindow } from "../../providers/renewal";
+import { TestCa, makeCsr, rsaKeyPem, signCsr } from "./pki";
+
+export interface Recorded {
+    type: string;
+    name: string;
+    inputs: any;
+    state: any;
+}
+
+export interface MockFacts {
+    gid: string;
+    family: string;
+    containerdVersion: string;
+    runc: string;
+}
+
+export const DEBIAN_FACTS: MockFacts = { gid: "998", family: "debian", containerdVersion: "1.6.20~ds1", runc: "/usr/sbin/runc" };
+
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+
+/** Mocks see secret inputs as wrapped values; unwrap them. */
+export function plain(v: any): any {
+    if (Array.isArray(v)) {
+        return v.map(plain);
+    }
+    if (v && typeof v === "object") {
+        if (v[SECRET_SIG] !== undefined && "value" in v) {
+            return plain(v.value);
+        }
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, plain(x)]));
+    }
+    return v;
+}
+
+function randomOf(length: number): string {
+    const alphabet = "abcdefghijklmnopqrstuvwxyz0123456789";
+    return Array.from(crypto.randomBytes(length), (b) => alphabet[b % alphabet.length]).join("");
+}
+
+export class ProgramMocks implements pulumi.runtime.Mocks {
+    readonly resources: Recorded[] = [];
+    facts: MockFacts = DEBIAN_FACTS;
+
+    constructor(private readonly ca: TestCa) {}
+
+    newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
+        const extra: Record<string, any> = {};
+        const i = plain(args.inputs);
+        switch (args.type) {
+            case "tls:index/privateKey:PrivateKey":
+                extra.privateKeyPem = rsaKeyPem();
+                break;
+            case "tls:index/certRequest:CertRequest":
+                extra.certRequestPem = makeCsr({
+                    privateKeyPem: i.privateKeyPem,
+                    commonName: i.subject.commonName,
+                    organization: i.subject.organization,
+                    dnsNames: i.dnsNames,
+                    ipAddresses: i.ipAddresses,
+                });
+                break;
+            case "tls:index/locallySignedCert:LocallySignedCert":
+                if (i.caPrivateKeyPem !== this.ca.keyPem || i.caCertPem.trim() !== this.ca.certPem.trim()) {
+                    throw new Error("LocallySignedCert was not given the stack's CA");
+                }
+                extra.certPem = signCsr(i.certRequestPem, this.ca, i.allowedUses, i.validityPeriodHours);
+                break;
+            case "random:index/randomString:RandomString":
+            case "random:index/randomPassword:RandomPassword":
+                extra.result = randomOf(i.length);
+                break;
+            case "pulumi-nodejs:dynamic/hardway:Renewal":
+                Object.assign(extra, renewalWindow(Date.now(), i.validityHours, i.renewBeforeHours));
+                break;
+            case "command:remote:Command":
+                if (args.name.endsWith("-system")) {
+                    extra.stdout = `hardway: writing /etc/tmpfiles.d/hardway-kubernetes.conf\nHW_FACTS {"gid":"${this.facts.gid}","family":"${this.facts.family}"}\n`;
+                } else if (args.name.endsWith("-containerd-install")) {
+                    extra.stdout = `HW_FACTS {"containerdVersion":"${this.facts.containerdVersion}","runc":"${this.facts.runc}"}\n`;
+                } else {
+                    extra.stdout = "";
+                }
+                extra.stderr = "";
+                break;
+        }
+        const state = { ...args.inputs, ...extra };
+        this.resources.push({ type: args.type, name: args.name, inputs: i, state: plain(state) });
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+    }
+
+    call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
+        throw new Error(`unexpected call to ${args.token}`);
+    }
+
+    ofType(type: string): Recorded[] {
+        return this.resources.filter((r) => r.type === type);
+    }
+
+    named(name: string): Recorded {
+        const r = this.resources.find((x) => x.name === name);
+        if (!r) {
+            throw new Error(`no resource named ${name}; have: ${this.resources.map((x) => x.name).join(", ")}`);
+        }
+        return r;
+    }
+}
+
+/** Resolves an Output's value under mocks. */
+export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => resolve(v)));
+}

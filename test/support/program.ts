@@ -1,0 +1,88 @@
+/** Runs the whole program (index.ts) under Pulumi mocks with a given stack config. */
+import * as path from "path";
+import * as pulumi from "@pulumi/pulumi";
+import { ProgramMocks } from "./mocks";
+import { TestCa, makeCa, rsaKeyPem } from "./pki";
+
+export const GUIDE_NODES = [
+    { name: "cp1", fqdn: "cp1.vagrant", ip: "192.168.50.11", role: "control-plane" },
+    { name: "cp2", fqdn: "cp2.vagrant", ip: "192.168.50.12", role: "control-plane" },
+    { name: "worker1", fqdn: "worker1.vagrant", ip: "192.168.50.21", role: "worker" },
+    { name: "worker2", fqdn: "worker2.vagrant", ip: "192.168.50.22", role: "worker" },
+];
+
+let sharedCa: TestCa | undefined;
+let sharedSshKey: string | undefined;
+
+/** One CA and SSH key for the whole test run (RSA key generation is not free). */
+export function testCa(): TestCa {
+    sharedCa ??= makeCa();
+    return sharedCa;
+}
+
+export function testSshKey(): string {
+    sharedSshKey ??= rsaKeyPem();
+    return sharedSshKey;
+}
+
+export function baseConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return {
+        kubernetesVersion: "1.37.2",
+        apiServer: "https://front.vagrant:6443",
+        clusterName: "vagtestcluster",
+        caCertPem: testCa().certPem,
+        caKeyPem: testCa().keyPem,
+        sshPrivateKey: testSshKey(),
+        nodes: GUIDE_NODES,
+        ...overrides,
+    };
+}
+
+export interface ProgramRun {
+    mocks: ProgramMocks;
+    outputs: Record<string, any>;
+}
+
+const INDEX = path.resolve(__dirname, "../../index.ts");
+
+/** Loads a fresh copy of index.ts under new mocks, and resolves every stack output. */
+export async function runProgram(config: Record<string, unknown>, mocks = new ProgramMocks(testCa())): Promise<ProgramRun> {
+    pulumi.runtime.setMocks(mocks, "hardway-workers", "test", false);
+    const values: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+        values[`hardway-workers:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
+    }
+    pulumi.runtime.setAllConfig(values, ["hardway-workers:caKeyPem", "hardway-workers:sshPrivateKey", "hardway-workers:bootstrapToken"]);
+    for (const key of Object.keys(require.cache)) {
+        if (key.startsWith(path.resolve(__dirname, "../..")) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) {
+            delete require.cache[key];
+        }
+    }
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const program = require(INDEX) as Record<string, unknown>;
+    const outputs: Record<string, any> = {};
+    for (const [k, v] of Object.entries(program)) {
+        outputs[k] = await resolveDeep(v);
+    }
+    // Wait until every resource registration has reached the mocks.
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    return { mocks, outputs };
+}
+
+async function resolveDeep(v: unknown): Promise<unknown> {
+    if (pulumi.Output.isInstance(v)) {
+        return resolveDeep(await new Promise((resolve) => (v as pulumi.Output<unknown>).apply(resolve)));
+    }
+    if (Array.isArray(v)) {
+        return Promise.all(v.map(resolveDeep));
+    }
+    if (v && typeof v === "object") {
+        const out: Record<string, unknown> = {};
+        for (const [k, x] of Object.entries(v)) {
+            out[k] = await resolveDeep(x);
+        }
+        return out;
+    }
+    return v;
+}
