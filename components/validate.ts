@@ -131,7 +131,9 @@ export function checkCaPair(certPem: string, keyPem: string, now: Date = new Dat
         return { key: `is not a readable PEM private key (${(e as Error).message})` };
     }
     let matches: boolean;
-    if (privateKey.asymmetricKeyType === "rsa") {
+    if (privateKey.asymmetricKeyType !== x509.publicKey.asymmetricKeyType) {
+        matches = false;
+    } else if (privateKey.asymmetricKeyType === "rsa") {
         const forgeCert = forge.pki.certificateFromPem(certPem);
         const certKey = forgeCert.publicKey as forge.pki.rsa.PublicKey;
         const rsaPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Installs everything the project needs on a fresh Debian machine, from the
+# repo's own files: Debian packages (scripts/system-packages.txt) and the
+# npm packages pinned in package-lock.json. Safe to run again.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+mapfile -t packages < <(grep -vE '^\s*(#|$)' scripts/system-packages.txt)
+missing=()
+for p in "${packages[@]}"; do
+	dpkg-query -W -f '${Status}' -- "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+done
+if [ "${#missing[@]}" -gt 0 ]; then
+	echo "setup: installing ${missing[*]}" >&2
+	export DEBIAN_FRONTEND=noninteractive
+	apt-get update -q >&2
+	apt-get install -y -q --no-install-recommends -- "${missing[@]}" >&2
+fi
+# containerd's package starts the daemon; the project only uses its binary here.
+if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
+	systemctl disable --now containerd.service >/dev/null 2>&1 || true
+fi
+
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+	npm ci --no-audit --no-fund
+fi
