@@ -280,14 +280,19 @@ hw_service() {
 	fi
 }
 
-# hw_undo: reverses the journal, newest record first.
+# hw_undo: reverses the journal, newest record first. Each step is safe to
+# repeat, so a delete that was interrupted can simply run again.
 hw_undo() {
 	local t a b c d e reload=0 restart=()
 	if [ -f "$HW_J" ]; then
 		while IFS=$'\t' read -r -u 3 t a b c d e; do
 			case "$t" in
 			file)
-				if [ "$b" = backup ]; then mv -f -- "$HW_D/backup$a" "$a"; else rm -f -- "$a"; fi
+				if [ "$b" = backup ]; then
+					if [ -e "$HW_D/backup$a" ]; then mv -f -- "$HW_D/backup$a" "$a"; fi
+				else
+					rm -f -- "$a"
+				fi
 				case "$a" in /etc/systemd/system/*) reload=1 ;; esac
 				;;
 			glob)
@@ -295,7 +300,9 @@ hw_undo() {
 				rm -f -- $a
 				;;
 			dir)
-				if [ "$b" = existed ]; then
+				if [ ! -d "$a" ]; then
+					:
+				elif [ "$b" = existed ]; then
 					chmod -- "$c" "$a" && chown -- "$d:$e" "$a"
 				elif [ "$c" = purge ]; then
 					rm -rf -- "$a"
@@ -303,19 +310,21 @@ hw_undo() {
 					rmdir -- "$a" 2>/dev/null || hw_say "left $a in place: it holds files this program did not write"
 				fi
 				;;
-			pkg) hw_pkg_remove "$a" ;;
-			user) userdel -- "$a" ;;
-			group) groupdel -- "$a" ;;
-			enabled) systemctl disable --quiet -- "$a" || true ;;
-			started) systemctl stop -- "$a" || true ;;
+			pkg) if hw_pkg_installed "$a"; then hw_pkg_remove "$a"; fi ;;
+			# userdel may remove the user's group with it.
+			user) if getent passwd "$a" >/dev/null; then userdel -- "$a"; fi ;;
+			group) if getent group "$a" >/dev/null; then groupdel -- "$a"; fi ;;
+			enabled) systemctl disable --quiet -- "$a" 2>/dev/null || true ;;
+			started) systemctl stop -- "$a" 2>/dev/null || true ;;
 			restarted) restart+=("$a") ;;
-			masked) systemctl unmask --quiet -- "$a" || true ;;
 			removed-pkg)
-				hw_say "reinstalling $a, which create removed"
-				case "$(hw_pkg_manager)" in
-				apt) DEBIAN_FRONTEND=noninteractive apt-get install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
-				*) "$(hw_pkg_manager)" install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
-				esac
+				if ! hw_pkg_installed "$a"; then
+					hw_say "reinstalling $a, which create removed"
+					case "$(hw_pkg_manager)" in
+					apt) DEBIAN_FRONTEND=noninteractive apt-get install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
+					*) "$(hw_pkg_manager)" install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
+					esac
+				fi
 				;;
 			*) hw_say "unknown journal record $t" ;;
 			esac
