@@ -14,6 +14,17 @@ hw_tmp=()
 trap 'rm -rf -- ${hw_tmp[@]+"${hw_tmp[@]}"}' EXIT
 mkdir -p -- "$HW_ROOT" "$HW_D"
 
+# hw_tmpfile PATH: sets HW_TMP to a fresh temp file beside PATH (same file
+# system, so the final rename is atomic), removed on exit. Its name is fixed,
+# not random: a run that was killed leaves at most one stale temp file per
+# target, which the next run reuses.
+hw_tmpfile() {
+	HW_TMP="$(dirname -- "$1")/.$(basename -- "$1").hw-tmp"
+	rm -rf -- "$HW_TMP"
+	: >"$HW_TMP"
+	hw_tmp+=("$HW_TMP")
+}
+
 hw_say() { printf 'hardway: %s\n' "$*" >&2; }
 hw_die() { hw_say "error: $*"; exit 1; }
 
@@ -98,8 +109,8 @@ hw_install_tmp() {
 # mode or owner differ.
 hw_file() {
 	local p="$1" tmp
-	tmp=$(mktemp -- "$(dirname -- "$p")/.hw-tmp.XXXXXX")
-	hw_tmp+=("$tmp")
+	hw_tmpfile "$p"
+	tmp="$HW_TMP"
 	cat >"$tmp"
 	chown -- "$3:$4" "$tmp"
 	chmod -- "$2" "$tmp"
@@ -181,10 +192,10 @@ hw_get() {
 hw_want_sha() {
 	local want="$2" tmp
 	if [ -z "$want" ]; then
-		tmp=$(mktemp -- "$HW_D/.hw-tmp.XXXXXX")
-		hw_tmp+=("$tmp")
+		tmp="$HW_D/.sha256.hw-tmp"
 		hw_get "$1.sha256" "$tmp" || hw_die "cannot fetch $1.sha256"
 		want=$(awk '{ print $1; exit }' "$tmp")
+		rm -f -- "$tmp"
 	fi
 	[[ "$want" =~ ^[0-9a-f]{64}$ ]] || hw_die "no valid sha256 for $1"
 	printf '%s' "$want"
@@ -198,8 +209,8 @@ hw_fetch() {
 		return 0
 	fi
 	hw_say "downloading $url"
-	tmp=$(mktemp -- "$(dirname -- "$dest")/.hw-tmp.XXXXXX")
-	hw_tmp+=("$tmp")
+	hw_tmpfile "$dest"
+	tmp="$HW_TMP"
 	hw_get "$url" "$tmp" || hw_die "download failed: $url"
 	got=$(hw_sha256 "$tmp")
 	[ "$got" = "$want" ] || hw_die "sha256 mismatch for $url: got $got, want $want"
@@ -219,9 +230,12 @@ hw_fetch_tar() {
 		[ "$ok" = 1 ] && return 0
 	fi
 	hw_say "downloading $url"
-	tarball=$(mktemp -- "$HW_D/.hw-tmp.XXXXXX")
-	unpack=$(mktemp -d -- "$destdir/.hw-tmp.XXXXXX")
-	hw_tmp+=("$tarball" "$unpack")
+	hw_tmpfile "$marker.tar"
+	tarball="$HW_TMP"
+	unpack="$destdir/.hw-unpack.hw-tmp"
+	rm -rf -- "$unpack"
+	mkdir -m 0700 -- "$unpack"
+	hw_tmp+=("$unpack")
 	hw_get "$url" "$tarball" || hw_die "download failed: $url"
 	[ "$(hw_sha256 "$tarball")" = "$want" ] || hw_die "sha256 mismatch for $url: got $(hw_sha256 "$tarball"), want $want"
 	tar -xzf "$tarball" -C "$unpack" --no-same-owner
