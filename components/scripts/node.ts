@@ -107,6 +107,8 @@ export function containerdConfigScript(c: ContainerdConfigInput): string {
     return nodeScript("containerd", [
         "hw_dir /etc/containerd 0755 root root keep",
         fileStep({ path: PATHS.containerdConfig, mode: "0644", owner: "root", group: "root", effect: "restart", content: c.configToml }),
+        // containerd makes its "opt" plugin's directory at start unless a config moves it (Debian's does).
+        "hw_runtime /opt/containerd dir",
         "hw_service containerd.service wait",
         `sock=${shq(PATHS.containerdSocket)}`,
         'for ((i = 0; i < 30; i++)); do [ -S "$sock" ] && break; sleep 1; done',

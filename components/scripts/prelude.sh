@@ -106,19 +106,23 @@ hw_install_tmp() {
 
 # hw_file PATH MODE OWNER GROUP EFFECT < content: writes the file atomically
 # (temp file in the same directory, then rename) only when its content,
-# mode or owner differ.
+# mode or owner differ. The content is staged in the state directory first,
+# so an unchanged file leaves its directory untouched too.
 hw_file() {
-	local p="$1" tmp
-	hw_tmpfile "$p"
-	tmp="$HW_TMP"
-	cat >"$tmp"
-	chown -- "$3:$4" "$tmp"
-	chmod -- "$2" "$tmp"
-	if [ -f "$p" ] && cmp -s -- "$tmp" "$p" && [ "$(stat -c '%a:%u:%g' -- "$p")" = "$(stat -c '%a:%u:%g' -- "$tmp")" ]; then
-		rm -f -- "$tmp"
+	local p="$1" stage="$HW_D/.stage.hw-tmp" tmp
+	hw_tmp+=("$stage")
+	cat >"$stage"
+	if [ -f "$p" ] && cmp -s -- "$stage" "$p" && [ "$(stat -c '%a:%U:%G' -- "$p")" = "${2#0}:$3:$4" ]; then
+		rm -f -- "$stage"
 		return 0
 	fi
 	hw_say "writing $p"
+	hw_tmpfile "$p"
+	tmp="$HW_TMP"
+	cat -- "$stage" >"$tmp"
+	rm -f -- "$stage"
+	chown -- "$3:$4" "$tmp"
+	chmod -- "$2" "$tmp"
 	hw_install_tmp "$tmp" "$p" "$5"
 }
 
@@ -267,16 +271,18 @@ hw_watch() {
 }
 
 # hw_service UNIT WAIT: daemon-reload when a unit changed, enable, and restart
-# when something it reads changed or it is not running; then, with WAIT,
-# wait until it is active.
+# when something it reads changed or it is stopped (a unit that systemd is
+# already restarting is left to systemd); then, with WAIT, wait until it is
+# active.
 hw_service() {
-	local unit="$1" i
+	local unit="$1" i state
 	if [ "$hw_reload" = 1 ]; then systemctl daemon-reload; fi
 	if ! systemctl is-enabled --quiet -- "$unit" 2>/dev/null; then
 		systemctl enable --quiet -- "$unit"
 		hw_known enabled "$unit" || hw_rec enabled "$unit"
 	fi
-	if [ "$hw_restart" = 1 ] || ! systemctl is-active --quiet -- "$unit"; then
+	state=$(systemctl show -p ActiveState --value -- "$unit")
+	if [ "$hw_restart" = 1 ] || [ "$state" = inactive ] || [ "$state" = failed ]; then
 		if ! hw_known started "$unit" && ! hw_known restarted "$unit"; then
 			if systemctl is-active --quiet -- "$unit"; then hw_rec restarted "$unit"; else hw_rec started "$unit"; fi
 		fi

@@ -48,12 +48,33 @@ function randomOf(length: number): string {
 export class ProgramMocks implements pulumi.runtime.Mocks {
     readonly resources: Recorded[] = [];
     facts: MockFacts = DEBIAN_FACTS;
+    /** Real stdout of commands, by resource name (the e2e suite runs them on lab nodes). */
+    stdoutByName: Record<string, string> = {};
 
-    constructor(private readonly ca: TestCa) {}
+    /**
+     * @param memory outputs by resource name and inputs, shared between runs:
+     * like Pulumi state, a resource whose inputs did not change keeps its
+     * outputs (keys, certificates, tokens) from one run to the next.
+     */
+    constructor(
+        private readonly ca: TestCa,
+        private readonly memory = new Map<string, Record<string, any>>(),
+    ) {}
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
-        const extra: Record<string, any> = {};
         const i = plain(args.inputs);
+        const key = `${args.type}::${args.name}::${JSON.stringify(i)}`;
+        const extra: Record<string, any> = this.memory.get(key) ?? this.outputsFor(args, i);
+        if (args.type !== "command:remote:Command") {
+            this.memory.set(key, extra);
+        }
+        const state = { ...args.inputs, ...extra };
+        this.resources.push({ type: args.type, name: args.name, inputs: i, state: plain(state) });
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+    }
+
+    private outputsFor(args: pulumi.runtime.MockResourceArgs, i: any): Record<string, any> {
+        const extra: Record<string, any> = {};
         switch (args.type) {
             case "tls:index/privateKey:PrivateKey":
                 extra.privateKeyPem = rsaKeyPem();
@@ -81,7 +102,9 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
                 Object.assign(extra, renewalWindow(Date.now(), i.validityHours, i.renewBeforeHours));
                 break;
             case "command:remote:Command":
-                if (args.name.endsWith("-system")) {
+                if (this.stdoutByName[args.name] !== undefined) {
+                    extra.stdout = this.stdoutByName[args.name];
+                } else if (args.name.endsWith("-system")) {
                     extra.stdout = `hardway: writing /etc/tmpfiles.d/hardway-kubernetes.conf\nHW_FACTS {"gid":"${this.facts.gid}","family":"${this.facts.family}"}\n`;
                 } else if (args.name.endsWith("-containerd-install")) {
                     extra.stdout = `HW_FACTS {"containerdVersion":"${this.facts.containerdVersion}","runc":"${this.facts.runc}"}\n`;
@@ -91,9 +114,7 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
                 extra.stderr = "";
                 break;
         }
-        const state = { ...args.inputs, ...extra };
-        this.resources.push({ type: args.type, name: args.name, inputs: i, state: plain(state) });
-        return { id: args.custom === false ? undefined : `${args.name}-id`, state };
+        return extra;
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {
