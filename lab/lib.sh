@@ -309,8 +309,16 @@ ensure_node_netns() {
 remove_node_netns() {
   local node="$1" ns veth
   ns="$(node_netns "$node")"; veth="$(node_veth "$node")"
+  local i
   if [ -e "/run/netns/$ns" ]; then ip netns del "$ns"; fi
-  if ip link show dev "$veth" >/dev/null 2>&1; then ip link del "$veth"; fi
+  # Deleting the namespace destroys the veth pair asynchronously: the link can
+  # vanish between a look and a delete, so delete until it is gone.
+  for i in $(seq 1 50); do
+    ip link show dev "$veth" >/dev/null 2>&1 || break
+    ip link del "$veth" 2>/dev/null || true
+    sleep 0.1
+  done
+  ! ip link show dev "$veth" >/dev/null 2>&1 || die "cannot remove $veth"
   if ip link show dev "$LAB_BRIDGE" >/dev/null 2>&1; then
     ip neigh flush to "$(node_ip "$node")" dev "$LAB_BRIDGE" 2>/dev/null || true
   fi
