@@ -625,14 +625,25 @@ export function readRawConfig(): RawConfig {
     if (problems.list.length > 0) {
         throw new ConfigError(problems.list);
     }
-    // The engine passes the names of secret config keys in this variable.
-    const secretKeys: string[] = JSON.parse(process.env["PULUMI_CONFIG_SECRET_KEYS"] ?? "[]");
+    // The names of the secret config keys, as the runtime holds them (the
+    // engine passes them in PULUMI_CONFIG_SECRET_KEYS; setAllConfig sets them).
+    const secretKeys: string[] = JSON.parse(secretKeysText() ?? "[]");
     for (const key of SECRET_KEYS) {
         if (raw[key] !== undefined && !secretKeys.includes(`${NAMESPACE}:${key}`)) {
             pulumi.log.warn(`${NAMESPACE}:${key} is stored in plain text; set it with 'pulumi config set --secret ${key}'`);
         }
     }
     return raw;
+}
+
+function secretKeysText(): string | undefined {
+    try {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { config: Record<string, string | undefined> } };
+        return state.getStore().config["PULUMI_CONFIG_SECRET_KEYS"] ?? process.env["PULUMI_CONFIG_SECRET_KEYS"];
+    } catch {
+        return process.env["PULUMI_CONFIG_SECRET_KEYS"];
+    }
 }
 
 function splitKey(fullKey: string): [string, string] {
