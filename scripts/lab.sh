@@ -18,15 +18,16 @@ for plugin in command tls random; do
 		const list = JSON.parse(require("fs").readFileSync(0, "utf8") || "[]");
 		process.exit(list.some((p) => p.name === name && p.kind === "resource" && p.version.replace(/^v/, "") === version) ? 0 : 1);
 	' "$plugin" "$version" && ! command -v "pulumi-resource-${plugin}" >/dev/null 2>&1; then
-		missing+=("${plugin} v${version}")
+		# Where plugins can be downloaded, this fetches them; here it fails fast.
+		pulumi plugin install resource "$plugin" "$version" >&2 || missing+=("${plugin} v${version}")
 	fi
 done
 if [ "${#missing[@]}" -gt 0 ]; then
 	cat >&2 <<MSG
 lab: cannot run 'pulumi up': no resource plugin for ${missing[*]}.
-lab: scripts/toolchain.sh builds plugins from Go modules, and the Go module proxy
-lab: refuses the command, tls and random provider modules on this machine (403).
-lab: On a machine that can download plugins, 'pulumi' fetches them itself.
+lab: They could not be downloaded, and scripts/toolchain.sh, which builds plugins from
+lab: Go modules, could not build them: the Go module proxy refuses the command, tls
+lab: and random provider modules on this machine (403).
 lab: 'npm run test:e2e' runs the program's node commands against this lab without the engine.
 MSG
 	exit 1
