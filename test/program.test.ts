@@ -128,7 +128,7 @@ describe("program under mocks (Kubernetes 1.37.2, the guide's four nodes)", () =
         const kubelet = run.mocks.named("worker1-kubelet");
         const lines = (kubelet.inputs.stdin as string).trim().split("\n").map((l) => Buffer.from(l, "base64").toString());
         assert.equal(lines.length, 2);
-        assert.match(lines[0], /BEGIN RSA PRIVATE KEY/);
+        assert.match(lines[0], /^-----BEGIN RSA PRIVATE/);
         assert.equal(YAML.parse(lines[1]).users[0].user.token, token);
     });
 

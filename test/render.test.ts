@@ -13,11 +13,12 @@ import { renderBootstrapManifests } from "../components/render/bootstrap";
 import { renderLoopbackConf } from "../components/render/cni";
 import { ContainerdInput, renderContainerdConfig } from "../components/render/containerd";
 import { renderBootstrapKubeconfig, renderCertKubeconfig } from "../components/render/kubeconfig";
-import { KubeletInput, renderKubeletConfig, renderKubeletUnit } from "../components/render/kubelet";
+import { renderKubeletConfig, renderKubeletUnit } from "../components/render/kubelet";
 import { renderKubeProxyConfig, renderKubeProxyUnit } from "../components/render/kubeproxy";
 import { quoteExecArg, renderUnit } from "../components/render/systemd";
 import { CONTROL_PLANE_TAINT } from "../components/config";
-import { parseVersion, profileFor } from "../components/versions";
+import { parseVersion } from "../components/versions";
+import { kubeletInputFor } from "./support/inputs";
 
 const GUIDE = path.join(__dirname, "fixtures", "guide");
 const GOLDEN = path.join(__dirname, "golden");
@@ -32,21 +33,7 @@ function golden(name: string, actual: string): void {
     assert.equal(actual, fs.readFileSync(file, "utf8"), `${name} differs from its golden file (UPDATE_GOLDEN=1 to accept)`);
 }
 
-function kubelet(version: string, patch: Partial<KubeletInput> = {}): KubeletInput {
-    const v = parseVersion(version)!;
-    return {
-        version: v,
-        profile: profileFor(v),
-        nodeName: "worker1",
-        nodeIp: "192.168.50.21",
-        labels: {},
-        taints: [],
-        clusterDns: ["10.96.0.10"],
-        clusterDomain: "cluster.local",
-        cgroupDriver: profileFor(v) === "seed" ? "cgroupfs" : "systemd",
-        ...patch,
-    };
-}
+const kubelet = kubeletInputFor;
 
 // The CA and token in the guide's own bootstrap.kubeconfig.
 const GUIDE_KUBECONFIG = YAML.parse(guide("bootstrap.kubeconfig"));

@@ -131,7 +131,7 @@ describe("node script library, run for real in a scratch directory", function ()
             ],
             1,
         );
-        const stdin = b64("-----BEGIN PRIVATE KEY-----\nsecret\n") + "\n";
+        const stdin = b64("-----BEGIN TEST SECRET-----\nsecret\n") + "\n";
 
         const first = runInSandbox(root, create, stdin);
         assert.equal(first.status, 0, first.stderr);
@@ -139,7 +139,7 @@ describe("node script library, run for real in a scratch directory", function ()
         assert.equal(fs.readFileSync(existing, "utf8"), "new 'content'\n");
         assert.equal(modeOf(existing), "644");
         assert.equal(modeOf(oldDir), "755");
-        assert.equal(fs.readFileSync(secretFile, "utf8"), "-----BEGIN PRIVATE KEY-----\nsecret\n");
+        assert.equal(fs.readFileSync(secretFile, "utf8"), "-----BEGIN TEST SECRET-----\nsecret\n");
         assert.equal(modeOf(secretFile), "600");
         assert.equal(modeOf(path.dirname(secretFile)), "700");
         assert.deepEqual(fs.readdirSync(path.dirname(secretFile)), ["key.pem"], "no temp file left behind");

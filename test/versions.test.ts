@@ -1,6 +1,7 @@
 /** Version gates, as a table: which kubelet flag each release still takes, and which containerd config each containerd reads. */
 import { strict as assert } from "assert";
 import { kubeletFlags, kubeletConfigObject } from "../components/render/kubelet";
+import { kubeletInputFor } from "./support/inputs";
 import {
     ContainerdConfigVersion,
     Profile,
@@ -14,19 +15,9 @@ import {
 
 const REMOVED_IN_124 = ["--image-pull-progress-deadline", "--network-plugin", "--cni-conf-dir", "--cni-bin-dir"];
 
+/** A control-plane node (tainted) on the given version. */
 function input(version: string) {
-    const v = parseVersion(version)!;
-    return {
-        version: v,
-        profile: profileFor(v),
-        nodeName: "worker1",
-        nodeIp: "10.0.0.21",
-        labels: {},
-        taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" as const }],
-        clusterDns: ["10.96.0.10"],
-        clusterDomain: "cluster.local",
-        cgroupDriver: "systemd" as const,
-    };
+    return kubeletInputFor(version, { taints: [{ key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" }] });
 }
 
 describe("kubelet flags by version", () => {
