@@ -14,7 +14,6 @@
  */
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
-import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
@@ -361,7 +360,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
                 assert.ok(!flat.includes(needle.replace(/\s+/g, "")), `a secret appears in ${where}`);
             }
         }
-        const digest = crypto.createHash("sha256").update(haystacks.map((h) => h[1]).join("")).digest("hex");
-        assert.ok(digest.length === 64 && haystacks.length > nodes.length * 12, "the search covered every place");
+        // Commands (create and delete) of every node, every command output, and each node's journal and history.
+        assert.ok(haystacks.length >= nodes.length * 14, "the search covered every place");
     });
 });

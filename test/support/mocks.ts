@@ -133,8 +133,3 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
         return r;
     }
 }
-
-/** Resolves an Output's value under mocks. */
-export function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
-    return new Promise((resolve) => o.apply((v) => resolve(v)));
-}
