@@ -13,7 +13,7 @@ import { PATHS } from "./paths";
 import { renderLoopbackConf } from "./render/cni";
 import { renderContainerdConfig } from "./render/containerd";
 import { downloadPlan } from "./render/downloads";
-import { renderBootstrapKubeconfig, renderCertKubeconfig } from "./render/kubeconfig";
+import { ClusterRef, renderBootstrapKubeconfig, renderCertKubeconfig } from "./render/kubeconfig";
 import { KubeletInput, renderKubeletConfig, renderKubeletUnit } from "./render/kubelet";
 import { renderKubeProxyConfig, renderKubeProxyUnit } from "./render/kubeproxy";
 import { FileStep, parseFacts } from "./scripts";
@@ -185,6 +185,11 @@ export function kubeletInput(ctx: NodeContext): KubeletInput {
 
 const ROOT_FILE = { owner: "root", group: "root" } as const;
 
+/** The cluster as a kubeconfig names it. */
+function clusterRefOf(cluster: WorkerConfig): ClusterRef {
+    return { clusterName: cluster.clusterName, server: cluster.apiServer, caBundlePem: cluster.caBundlePem };
+}
+
 export interface KubeletServiceArgs extends PhaseArgs {
     /** The bootstrap token, `<id>.<secret>` (secret). */
     bootstrapToken: pulumi.Input<string>;
@@ -205,7 +210,7 @@ export class KubeletService extends pulumi.ComponentResource {
             { parent: this },
         );
         const input = kubeletInput(ctx);
-        const clusterRef = { clusterName: cluster.clusterName, server: cluster.apiServer, caBundlePem: cluster.caBundlePem };
+        const clusterRef = clusterRefOf(cluster);
         const files = (certPem: string): FileStep[] => [
             {
                 path: PATHS.loopbackConf,
@@ -262,7 +267,7 @@ export class KubeProxyService extends pulumi.ComponentResource {
             { ...certArgs(ctx), commonName: "system:kube-proxy", organization: "system:node-proxier", usage: "client_auth" },
             { parent: this },
         );
-        const clusterRef = { clusterName: cluster.clusterName, server: cluster.apiServer, caBundlePem: cluster.caBundlePem };
+        const clusterRef = clusterRefOf(cluster);
         const files = (certPem: string): FileStep[] => [
             { path: PATHS.kubeProxyCert, mode: "0644", ...ROOT_FILE, effect: "restart", content: certPem },
             { path: PATHS.kubeProxyKey, mode: "0600", ...ROOT_FILE, effect: "restart", content: { secret: 0 } },

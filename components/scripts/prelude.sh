@@ -166,6 +166,11 @@ hw_pkg_manager() {
 hw_pkg() {
 	hw_pkg_installed "$1" && return 0
 	hw_say "installing package $1"
+	hw_pkg_add "$1"
+	hw_rec pkg "$1"
+}
+# hw_pkg_add NAME: the package manager's install, without a journal record.
+hw_pkg_add() {
 	case "$(hw_pkg_manager)" in
 	apt)
 		export DEBIAN_FRONTEND=noninteractive
@@ -174,7 +179,6 @@ hw_pkg() {
 	dnf) dnf install -y -q -- "$1" >&2 ;;
 	yum) yum install -y -q -- "$1" >&2 ;;
 	esac
-	hw_rec pkg "$1"
 }
 hw_pkg_remove() {
 	case "$(hw_pkg_manager)" in
@@ -340,10 +344,7 @@ hw_undo() {
 			removed-pkg)
 				if ! hw_pkg_installed "$a"; then
 					hw_say "reinstalling $a, which create removed"
-					case "$(hw_pkg_manager)" in
-					apt) DEBIAN_FRONTEND=noninteractive apt-get install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
-					*) "$(hw_pkg_manager)" install -y -q -- "$a" >&2 || hw_say "could not reinstall $a" ;;
-					esac
+					hw_pkg_add "$a" || hw_say "could not reinstall $a"
 				fi
 				;;
 			*) hw_say "unknown journal record $t" ;;
