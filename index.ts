@@ -18,14 +18,33 @@ if (proxyModeDeprecated(cluster.kubeProxyMode, cluster.kubernetesVersion)) {
     );
 }
 
+// With administrator credentials the program talks to the API server itself.
+const access = cluster.apiAdmin
+    ? pulumi.secret(
+          pulumi.output(cluster.apiAdmin.keyPem).apply((keyPem) => ({
+              server: cluster.apiServer,
+              caPem: cluster.caBundlePem,
+              certPem: cluster.apiAdmin!.certPem,
+              keyPem,
+          })),
+      )
+    : undefined;
+
 const token = new BootstrapToken("bootstrap", {
     token: cluster.bootstrapToken,
     ttlHours: cluster.bootstrapTokenTtlHours,
     description: `hardway-workers bootstrap token for ${cluster.clusterName}`,
+    access,
 });
 
 const workers = cluster.nodes.map(
-    (node) => new WorkerNode(node.name, { node, cluster, bootstrapToken: token.token }),
+    (node) =>
+        new WorkerNode(node.name, {
+            node,
+            cluster,
+            bootstrapToken: token.token,
+            membership: access ? { access, after: token.registration ? [token.registration] : [] } : undefined,
+        }),
 );
 
 export const kubernetesVersion = formatVersion(cluster.kubernetesVersion);
@@ -42,4 +61,5 @@ export const nodes = workers.map((w, i) => ({
     containerdConfigVersion: w.containerd.configVersion,
     kubeletCertificateExpiresAt: w.kubelet.certificate.expiresAt,
     kubeProxyCertificateExpiresAt: w.kubeProxy.certificate.expiresAt,
+    kubeletVersion: w.lifecycle?.kubeletVersion,
 }));

@@ -4,7 +4,9 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
+import { ApiAccess } from "../providers/kubeApi";
 import { Renewal } from "../providers/renewal";
+import { TokenRegistration } from "../providers/tokenRegistration";
 import { renderBootstrapManifests } from "./render/bootstrap";
 
 export interface BootstrapTokenArgs {
@@ -14,6 +16,8 @@ export interface BootstrapTokenArgs {
     ttlHours: number;
     /** Written into the Secret's `description`. */
     description?: string;
+    /** When given, the token is registered with the API server (TokenRegistration); otherwise only the manifests are exported. */
+    access?: pulumi.Input<ApiAccess>;
 }
 
 export class BootstrapToken extends pulumi.ComponentResource {
@@ -25,6 +29,8 @@ export class BootstrapToken extends pulumi.ComponentResource {
     public readonly manifests: pulumi.Output<string>;
     /** RFC 3339 expiry, or undefined. */
     public readonly expiresAt: pulumi.Output<string | undefined>;
+    /** The token's registration with the API server, when API access was given. */
+    public readonly registration?: TokenRegistration;
 
     constructor(name: string, args: BootstrapTokenArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:cluster:BootstrapToken", name, {}, opts);
@@ -65,6 +71,13 @@ export class BootstrapToken extends pulumi.ComponentResource {
                 return renderBootstrapManifests({ tokenId, tokenSecret, expiration, description: args.description });
             }),
         );
+        if (args.access !== undefined) {
+            this.registration = new TokenRegistration(
+                `${name}-registration`,
+                { access: args.access, token, expiration: expiresAt, description: args.description },
+                { parent: this },
+            );
+        }
         this.registerOutputs({ tokenId: this.tokenId, token: this.token, manifests: this.manifests });
     }
 }

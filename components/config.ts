@@ -24,6 +24,7 @@ import {
 import {
     Taint,
     checkCaPair,
+    checkCertKeyPair,
     checkCidr,
     checkFqdn,
     checkHostKey,
@@ -108,6 +109,17 @@ export interface WorkerConfig {
     certRenewBeforeHours: number;
     /** Wait for kubelet and kube-proxy to be active after a restart. */
     waitForServices: boolean;
+    /**
+     * Administrator credentials for the API server (a client certificate and
+     * its key). When given, the program registers the bootstrap token through
+     * the API and tracks each node's membership (Ready on up; cordon, drain
+     * and delete on removal). Without them it only exports the manifests.
+     */
+    apiAdmin?: { certPem: string; keyPem: pulumi.Output<string> };
+    /** How long `pulumi up` waits for a node to become Ready (with apiAdmin). */
+    nodeReadyTimeoutSeconds: number;
+    /** How long a removed node's drain may take before the update fails (with apiAdmin). */
+    drainTimeoutSeconds: number;
     downloads: DownloadConfig;
     nodes: NodeConfig[];
 }
@@ -123,7 +135,7 @@ export class ConfigError extends Error {
     }
 }
 
-const SECRET_KEYS = ["caKeyPem", "sshPrivateKey", "bootstrapToken"] as const;
+const SECRET_KEYS = ["caKeyPem", "sshPrivateKey", "bootstrapToken", "apiAdminKeyPem"] as const;
 const KNOWN_KEYS = [
     "kubernetesVersion",
     "apiServer",
@@ -144,6 +156,10 @@ const KNOWN_KEYS = [
     "certValidityHours",
     "certRenewBeforeHours",
     "waitForServices",
+    "apiAdminCertPem",
+    "apiAdminKeyPem",
+    "nodeReadyTimeoutSeconds",
+    "drainTimeoutSeconds",
     "downloads",
     "nodes",
 ];
@@ -348,6 +364,25 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
     }
     const waitForServices = bool(raw, "waitForServices", p, true);
 
+    // API administrator credentials: both or neither.
+    const adminCert = str(raw, "apiAdminCertPem", p, "") as string;
+    const adminKey = str(raw, "apiAdminKeyPem", p, "") as string;
+    if (adminCert && !adminKey) {
+        p.add("apiAdminKeyPem", "is required when apiAdminCertPem is set");
+    } else if (adminKey && !adminCert) {
+        p.add("apiAdminCertPem", "is required when apiAdminKeyPem is set");
+    } else if (adminCert && adminKey) {
+        const pair = checkCertKeyPair(adminCert, adminKey, { ca: false, certField: "apiAdminCertPem", now });
+        if (pair.cert) {
+            p.add("apiAdminCertPem", pair.cert);
+        }
+        if (pair.key) {
+            p.add("apiAdminKeyPem", pair.key);
+        }
+    }
+    const nodeReadyTimeoutSeconds = num(raw, "nodeReadyTimeoutSeconds", p, 300, 1);
+    const drainTimeoutSeconds = num(raw, "drainTimeoutSeconds", p, 120, 1);
+
     const downloads = validateDownloads(raw["downloads"], version, p);
     const nodes = validateNodes(raw["nodes"], p);
 
@@ -375,6 +410,9 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         certValidityHours,
         certRenewBeforeHours,
         waitForServices,
+        apiAdmin: adminCert && adminKey ? { certPem: adminCert.trim() + "\n", keyPem: pulumi.secret(adminKey) } : undefined,
+        nodeReadyTimeoutSeconds,
+        drainTimeoutSeconds,
         downloads,
         nodes,
     };

@@ -25,6 +25,10 @@ export const PATHS = {
     kubeProxyConfig: "/etc/kubernetes/kubeproxy-config.yaml",
     kubeProxyUnit: "/etc/systemd/system/kube-proxy.service",
     kubeletRootDir: "/var/lib/kubelet",
+    /** Created by a running kubelet: pod and container log dirs, the flex volume plugin dir's root. */
+    podLogDir: "/var/log/pods",
+    containerLogDir: "/var/log/containers",
+    volumePluginRoot: "/usr/libexec/kubernetes",
     /** /var/run is a tmpfs: this entry recreates /var/run/kubernetes at boot. */
     tmpfilesConf: "/etc/tmpfiles.d/hardway-kubernetes.conf",
     /** What the program recorded on the node, so that delete undoes exactly what create did. */

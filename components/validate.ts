@@ -112,13 +112,26 @@ export function splitPemCertificates(bundle: string): string[] {
  * SubjectPublicKeyInfo through Node's crypto.
  */
 export function checkCaPair(certPem: string, keyPem: string, now: Date = new Date()): { cert?: string; key?: string } {
+    return checkCertKeyPair(certPem, keyPem, { ca: true, certField: "caCertPem", now });
+}
+
+/**
+ * A certificate and its private key: the certificate parses, is in date (and
+ * is a CA when `ca`), and the key is the certificate's key.
+ */
+export function checkCertKeyPair(
+    certPem: string,
+    keyPem: string,
+    opts: { ca: boolean; certField: string; now?: Date },
+): { cert?: string; key?: string } {
+    const now = opts.now ?? new Date();
     let x509: crypto.X509Certificate;
     try {
         x509 = new crypto.X509Certificate(certPem);
     } catch (e) {
         return { cert: `is not a PEM certificate (${(e as Error).message})` };
     }
-    if (!x509.ca) {
+    if (opts.ca && !x509.ca) {
         return { cert: `is not a CA certificate (basicConstraints CA:TRUE is missing): ${x509.subject.replace(/\n/g, ", ")}` };
     }
     if (new Date(x509.validTo).getTime() <= now.getTime()) {
@@ -145,7 +158,7 @@ export function checkCaPair(certPem: string, keyPem: string, now: Date = new Dat
         matches = Buffer.compare(fromKey, fromCert) === 0;
     }
     if (!matches) {
-        return { key: "does not match caCertPem: the CA certificate was not made from this key" };
+        return { key: `does not match ${opts.certField}: the certificate was not made from this key` };
     }
     return {};
 }

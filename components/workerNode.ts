@@ -4,7 +4,10 @@
  * side by side; the kubelet once containerd is configured; kube-proxy once
  * its binary is there.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import { ApiAccess } from "../providers/kubeApi";
+import { NodeLifecycle } from "../providers/nodeLifecycle";
 import { NodeConfig, WorkerConfig } from "./config";
 import { connectionFor } from "./nodeCommand";
 import { Binaries, ContainerdRuntime, KubeProxyService, KubeletService, NodeContext, SystemSetup } from "./nodeParts";
@@ -14,6 +17,12 @@ export interface WorkerNodeArgs {
     cluster: WorkerConfig;
     /** The bootstrap token, `<id>.<secret>` (secret). */
     bootstrapToken: pulumi.Input<string>;
+    /**
+     * API access for the node's membership (NodeLifecycle): wait for Ready on
+     * up; cordon, drain and delete the Node on removal. `after`: what must
+     * exist in the cluster first (the token registration).
+     */
+    membership?: { access: pulumi.Input<ApiAccess>; after: pulumi.Resource[] };
 }
 
 export class WorkerNode extends pulumi.ComponentResource {
@@ -22,6 +31,7 @@ export class WorkerNode extends pulumi.ComponentResource {
     public readonly containerd: ContainerdRuntime;
     public readonly kubelet: KubeletService;
     public readonly kubeProxy: KubeProxyService;
+    public readonly lifecycle?: NodeLifecycle;
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:WorkerNode", name, {}, opts);
@@ -40,6 +50,26 @@ export class WorkerNode extends pulumi.ComponentResource {
             child,
         );
         this.kubeProxy = new KubeProxyService(name, { ctx, after: [this.binaries.command] }, child);
+        if (args.membership) {
+            // A new digest whenever the kubelet's or kube-proxy's command (or
+            // what it sends on stdin) changes: such an update waits for Ready again.
+            const rollout = pulumi
+                .all([this.kubelet.command.create, this.kubelet.command.stdin, this.kubeProxy.command.create, this.kubeProxy.command.stdin])
+                .apply((parts) => crypto.createHash("sha256").update(parts.map((x) => x ?? "").join("\0")).digest("hex"));
+            // Registered after the node's commands, so that on removal the
+            // engine drains and deletes the Node before the host is cleaned.
+            this.lifecycle = new NodeLifecycle(
+                `${name}-membership`,
+                {
+                    access: args.membership.access,
+                    nodeName: args.node.name,
+                    readyTimeoutSeconds: args.cluster.nodeReadyTimeoutSeconds,
+                    drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
+                    rollout,
+                },
+                { parent: this, dependsOn: [this.kubelet.command, this.kubeProxy.command, ...args.membership.after] },
+            );
+        }
         this.registerOutputs({
             kubeletCertificateExpiresAt: this.kubelet.certificate.expiresAt,
             kubeProxyCertificateExpiresAt: this.kubeProxy.certificate.expiresAt,

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Tear the hardway lab down: every node (all processes in the lab's cgroups),
+# Tear the hardway lab down: the lab's control plane (lab/cluster.sh), every
+# node (all processes in the lab's cgroups),
 # the node mounts, netns and veths, bridge hwbr0, the lab's iptables rules
 # (comment "hardway-lab"), the mirror server, the lab's cgroups, the tmpfs on
 # /run/systemd/nspawn and the /run/netns mount if the lab made them, and
@@ -14,6 +15,9 @@ t0="$(date +%s.%N)"
 if [ -e "$LAB_DIR" ] && [ ! -f "$LAB_DIR/.hardway-lab" ]; then
   die "$LAB_DIR exists but is not a hardway lab state dir (no .hardway-lab); refusing to touch it"
 fi
+
+# the lab's control plane (host processes), if it runs
+LAB_LOCK_HELD=1 "$LAB_SRC/cluster.sh" down
 
 # SIGKILL every node at once, then make sure each is gone
 for node in $(node_names); do

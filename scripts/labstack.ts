@@ -40,12 +40,30 @@ export interface Lab {
     };
 }
 
+/** The lab's control plane (lab/cluster.sh up writes $LAB_DIR/cluster.json): test scaffolding. */
+export interface LabCluster {
+    apiServer: string;
+    version: string;
+    binDir: string;
+    kubectl: string;
+    kubeconfig: string;
+    adminCertFile: string;
+    adminKeyFile: string;
+    serviceCidr: string;
+}
+
 export function readLab(dir = LAB_DIR): Lab {
     const file = path.join(dir, "lab.json");
     if (!fs.existsSync(file)) {
         throw new Error(`${file} is missing: bring the lab up first (lab/up.sh)`);
     }
     return JSON.parse(fs.readFileSync(file, "utf8")) as Lab;
+}
+
+/** The lab's control plane, when lab/cluster.sh has started it. */
+export function readLabCluster(dir = LAB_DIR): LabCluster | undefined {
+    const file = path.join(dir, "cluster.json");
+    return fs.existsSync(file) ? (JSON.parse(fs.readFileSync(file, "utf8")) as LabCluster) : undefined;
 }
 
 /** The stack config for the lab; `overrides` replace or add keys (without the namespace). */
@@ -79,6 +97,13 @@ export function labConfig(lab: Lab, overrides: Record<string, unknown> = {}, nod
     }
     config["hardway-workers:caKeyPem"] = { value: fs.readFileSync(lab.caKeyFile, "utf8"), secret: true };
     config["hardway-workers:sshPrivateKey"] = { value: fs.readFileSync(lab.sshPrivateKeyFile, "utf8"), secret: true };
+    // With the lab's control plane up, the program registers the token and
+    // waits for the nodes through the API, as an administrator.
+    const cluster = readLabCluster(path.dirname(path.dirname(lab.caCertFile)));
+    if (cluster && overrides["apiAdminCertPem"] === undefined) {
+        config["hardway-workers:apiAdminCertPem"] = { value: fs.readFileSync(cluster.adminCertFile, "utf8") };
+        config["hardway-workers:apiAdminKeyPem"] = { value: fs.readFileSync(cluster.adminKeyFile, "utf8"), secret: true };
+    }
     return config;
 }
 

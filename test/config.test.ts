@@ -82,7 +82,7 @@ describe("config validation", () => {
         [
             "a CA cert that does not match its key",
             baseConfig({ caKeyPem: otherCa.keyPem }),
-            "hardway-workers:caKeyPem: does not match caCertPem: the CA certificate was not made from this key",
+            "hardway-workers:caKeyPem: does not match caCertPem: the certificate was not made from this key",
         ],
         [
             "a CA cert that is not a CA",

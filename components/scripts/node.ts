@@ -140,6 +140,9 @@ export function kubeletScript(k: KubeletScriptInput): string {
             // Files the kubelet itself writes, once bootstrapped; undo removes them.
             `hw_runtime ${PATHS.kubeletKubeconfig} file`,
             `hw_runtime ${PATHS.kubeletRootDir} dir`,
+            `hw_runtime ${PATHS.podLogDir} dir`,
+            `hw_runtime ${PATHS.containerLogDir} dir`,
+            `hw_runtime ${PATHS.volumePluginRoot} dir`,
             `hw_runtime_glob ${shq(`${PATHS.pkiDir}/kubelet-client-*`)}`,
             `hw_watch ${shq(k.binary)}`,
             `hw_service ${shq(k.unit)} ${k.wait ? "wait" : "nowait"}`,

@@ -277,9 +277,9 @@ hw_watch() {
 # hw_service UNIT WAIT: daemon-reload when a unit changed, enable, and restart
 # when something it reads changed or it is stopped (a unit that systemd is
 # already restarting is left to systemd); then, with WAIT, wait until it is
-# active.
+# active (and, after a restart, stays active).
 hw_service() {
-	local unit="$1" i state
+	local unit="$1" i state restarted=0
 	if [ "$hw_reload" = 1 ]; then systemctl daemon-reload; fi
 	if ! systemctl is-enabled --quiet -- "$unit" 2>/dev/null; then
 		systemctl enable --quiet -- "$unit"
@@ -292,15 +292,27 @@ hw_service() {
 		fi
 		hw_say "restarting $unit"
 		systemctl restart -- "$unit"
+		restarted=1
 		printf 'HW_RESTARTED %s\n' "$unit"
 	fi
 	if [ "$2" = wait ]; then
+		# After a (re)start the unit must stay up: active, with no restart by
+		# systemd, for 3 seconds in a row (a service that exits at once
+		# under Restart=on-failure is "active" now and then).
+		local need=1 seen=0 restarts="" now
+		if [ "$restarted" = 1 ]; then need=3; fi
 		for ((i = 0; i < 60; i++)); do
-			systemctl is-active --quiet -- "$unit" && return 0
+			if systemctl is-active --quiet -- "$unit"; then
+				now=$(systemctl show -p NRestarts --value -- "$unit")
+				if [ "$now" = "$restarts" ]; then seen=$((seen + 1)); else seen=1; restarts="$now"; fi
+				if [ "$seen" -ge "$need" ]; then return 0; fi
+			else
+				seen=0
+			fi
 			sleep 1
 		done
 		journalctl -u "$unit" -n 20 --no-pager >&2 || true
-		hw_die "$unit is not active after 60s"
+		hw_die "$unit did not stay active within 60s"
 	fi
 }
 

@@ -15,10 +15,13 @@
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
+import * as net from "net";
+import * as tls from "tls";
 import * as os from "os";
 import * as path from "path";
-import { LabNode, labConfig } from "../../scripts/labstack";
-import { ProgramMocks } from "../support/mocks";
+import { LabNode, labConfig, readLabCluster } from "../../scripts/labstack";
+import { Applied, createDynamic, deleteDynamic, updateDynamic } from "../support/dynamic";
+import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
 import { containerdInstallScript, systemScript } from "../../components/scripts/node";
 import { RunResult, lab, labScript, nodeExec, sshRun } from "./lab";
@@ -46,6 +49,37 @@ function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
 }
 
 /** Raw stack config values for the lab (the `lab` stack's own config). */
+const REGISTRATION = "pulumi-nodejs:dynamic/hardway:TokenRegistration";
+const LIFECYCLE = "pulumi-nodejs:dynamic/hardway:NodeLifecycle";
+
+/** The program's dynamic resources of one type, by name. */
+function dynamicsOf(run: ProgramRun, type: string): Map<string, Recorded> {
+    return new Map(run.mocks.ofType(type).map((r) => [r.name, r]));
+}
+
+/** kubectl against the lab's control plane, as its administrator; parsed JSON when asked with -o json. */
+function kubectl(...args: string[]): string {
+    const c = readLabCluster();
+    assert.ok(c, "the lab's control plane is up");
+    return execFileSync(c.kubectl, ["--kubeconfig", c.kubeconfig, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
+}
+
+function kubectlJson(...args: string[]): any {
+    return JSON.parse(kubectl(...args, "-o", "json"));
+}
+
+/** The subject of the certificate a TLS server presents, verified against `ca` for `host` (an IP or a name). */
+function tlsPeer(ip: string, port: number, host: string, ca: string): Promise<{ subject: string }> {
+    return new Promise((resolve, reject) => {
+        const socket = tls.connect({ host: ip, port, ca, servername: net.isIP(host) ? undefined : host, checkServerIdentity: (_h, cert) => tls.checkServerIdentity(host, cert) }, () => {
+            const cert = socket.getPeerCertificate();
+            socket.end();
+            resolve({ subject: Object.entries(cert.subject).map(([k, v]) => `${k}=${v}`).join(",") });
+        });
+        socket.on("error", reject);
+    });
+}
+
 function rawLabConfig(overrides: Record<string, unknown> = {}, nodes?: LabNode[]): Record<string, unknown> {
     const raw: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(labConfig(lab(), overrides, nodes))) {
@@ -63,8 +97,9 @@ const SNAPSHOT_EXCLUDE = [
     "/etc/.pwd.lock",
 ].join(" ");
 
-function snapshot(node: string): string {
-    process.env["SNAPSHOT_EXCLUDE"] = SNAPSHOT_EXCLUDE;
+/** `extraExclude`: more paths to leave out, e.g. a running kubelet's own state. */
+function snapshot(node: string, extraExclude = ""): string {
+    process.env["SNAPSHOT_EXCLUDE"] = `${SNAPSHOT_EXCLUDE} ${extraExclude}`;
     return labScript("snapshot.sh", node);
 }
 
@@ -84,6 +119,8 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     let first: ProgramRun;
     let applied: Map<string, Cmd>;
     const outputs: RunResult[] = [];
+    /** Dynamic resources applied so far (token registration, node lifecycles), by name. */
+    const dynamics = new Map<string, Applied>();
 
     async function run(cmd: Cmd, which: "create" | "delete", opts = {}): Promise<RunResult> {
         const node = nodes.find((n) => n.name === cmd.node)!;
@@ -143,7 +180,11 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         // up.sh is idempotent: it builds or starts whatever of the lab is missing (image, mirror, nodes).
         labScript("up.sh");
         labScript("reset.sh");
+        // A fresh control plane (test scaffolding): no Node, CSR or token from an earlier run.
+        labScript("cluster.sh", "down");
+        labScript("cluster.sh", "up");
         const l = lab();
+        assert.deepEqual(l.mirror.standIns, [], "the lab serves the real kubelet, kube-proxy and crictl (lab/k8s-build.sh)");
         nodes = l.nodes;
         ca = { certPem: fs.readFileSync(l.caCertFile, "utf8"), keyPem: fs.readFileSync(l.caKeyFile, "utf8") };
         for (const n of nodes) {
@@ -168,7 +209,20 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         for (const n of nodes) {
             assert.equal(applied.get(`${n.name}-system`)!.create, systemScript(), "the program's system command is the one that ran");
         }
-        await apply([...applied.values()].filter((c) => c.phase !== "system" && c.phase !== "containerd-install"));
+        // As the engine orders them: the token registration beside the commands;
+        // each node's lifecycle (wait for Ready) after its commands and the registration.
+        const registrations = [...dynamicsOf(first, REGISTRATION).values()];
+        assert.equal(registrations.length, 1, "the program registers the bootstrap token (the lab stack gives admin credentials)");
+        const [, registered] = await Promise.all([
+            apply([...applied.values()].filter((c) => c.phase !== "system" && c.phase !== "containerd-install")),
+            createDynamic(registrations[0]),
+        ]);
+        dynamics.set(registered.name, registered);
+        const lifecycles = [...dynamicsOf(first, LIFECYCLE).values()];
+        assert.deepEqual(lifecycles.map((r) => r.name).sort(), nodes.map((n) => `${n.name}-membership`).sort());
+        for (const a of await Promise.all(lifecycles.map(createDynamic))) {
+            dynamics.set(a.name, a);
+        }
     });
 
     const EXPECTED: [string, string, string, string, string][] = [
@@ -258,8 +312,98 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         }
     });
 
-    it("4. re-run: the program registers identical commands, and running them again changes nothing", async () => {
-        const again = commandsOf(await program(), nodes.map((n) => n.name));
+    it("4. cluster: all four nodes registered and Ready on the real kubelet; control-plane nodes carry the NoSchedule taint", () => {
+        const list = kubectlJson("get", "nodes").items;
+        assert.deepEqual(list.map((n: any) => n.metadata.name).sort(), nodes.map((n) => n.name).sort());
+        for (const n of nodes) {
+            const obj = list.find((x: any) => x.metadata.name === n.name);
+            assert.equal(obj.status.conditions.find((c: any) => c.type === "Ready").status, "True", `${n.name} is Ready`);
+            assert.equal(obj.status.nodeInfo.kubeletVersion, `v${lab().mirror.kubernetesVersion}`);
+            assert.deepEqual(
+                obj.status.addresses.filter((a: any) => a.type === "InternalIP").map((a: any) => a.address),
+                [n.ip],
+            );
+            // (node.kubernetes.io/* taints come and go with the node lifecycle controller)
+            const taints = (obj.spec.taints ?? []).map((t: any) => `${t.key}:${t.effect}`).filter((t: string) => !t.startsWith("node.kubernetes.io/"));
+            if (n.role === "control-plane") {
+                assert.deepEqual(taints, ["node-role.kubernetes.io/control-plane:NoSchedule"], `${n.name} taints`);
+            } else {
+                assert.deepEqual(taints, [], `${n.name} taints`);
+            }
+            // What the lifecycle resource recorded is the node it waited for.
+            const lc = dynamics.get(`${n.name}-membership`)!;
+            assert.equal(lc.outs.uid, obj.metadata.uid);
+        }
+    });
+
+    it("5. TLS bootstrapping: each kubelet's client certificate came from a CSR of system:bootstrap:<token id>, approved and signed", () => {
+        const tokenId: string = first.outputs.bootstrapTokenId;
+        const secret = kubectlJson("-n", "kube-system", "get", "secret", `bootstrap-token-${tokenId}`);
+        assert.equal(secret.type, "bootstrap.kubernetes.io/token");
+        const csrs = kubectlJson("get", "csr").items;
+        for (const n of nodes) {
+            const current = nodeExec(n.name, "openssl x509 -in /etc/kubernetes/pki/kubelet-client-current.pem");
+            const subject = nodeExec(n.name, "openssl x509 -in /etc/kubernetes/pki/kubelet-client-current.pem -noout -subject").trim();
+            assert.equal(subject, `subject=O = system:nodes, CN = system:node:${n.name}`);
+            const issued = csrs.filter(
+                (c: any) => c.status?.certificate && Buffer.from(c.status.certificate, "base64").toString("utf8").trim() === current.trim(),
+            );
+            assert.equal(issued.length, 1, `${n.name}: exactly one CSR issued its client certificate`);
+            const csr = issued[0];
+            assert.equal(csr.spec.username, `system:bootstrap:${tokenId}`);
+            assert.ok(csr.spec.groups.includes("system:bootstrappers"));
+            assert.equal(csr.spec.signerName, "kubernetes.io/kube-apiserver-client-kubelet");
+            assert.ok(csr.status.conditions.some((c: any) => c.type === "Approved" && c.status === "True"), `${n.name}: CSR approved`);
+            execFileSync("bash", ["-c", 'openssl verify -CAfile "$1" <(printf "%s" "$2")', "_", lab().caCertFile, current]);
+        }
+    });
+
+    it("6. the API server reaches each kubelet through its serving certificate (IP and FQDN SANs)", async () => {
+        for (const n of nodes) {
+            // kube-apiserver runs with --kubelet-certificate-authority: it verifies the kubelet's certificate.
+            assert.equal(kubectl("get", "--raw", `/api/v1/nodes/${n.name}/proxy/healthz`).trim(), "ok");
+            const configz = JSON.parse(kubectl("get", "--raw", `/api/v1/nodes/${n.name}/proxy/configz`));
+            assert.equal(configz.kubeletconfig.tlsCertFile, "/etc/kubernetes/pki/kubelet.crt");
+            // The certificate the kubelet serves verifies by the node's IP and by its FQDN.
+            for (const host of [n.ip, n.fqdn]) {
+                const peer = await tlsPeer(n.ip, 10250, host, fs.readFileSync(lab().caCertFile, "utf8"));
+                assert.equal(peer.subject, `CN=system:node:${n.fqdn},O=system:nodes`, `${n.name} via ${host}`);
+            }
+        }
+    });
+
+    it("7. kube-proxy runs and programs its rules (iptables mode: the lab kernel has no ip_vs)", () => {
+        assert.equal(fs.existsSync("/proc/net/ip_vs"), false, "this lab kernel has no ip_vs; if it gains it, check ipvs here");
+        const svcIp = kubectlJson("-n", "default", "get", "service", "kubernetes").spec.clusterIP;
+        for (const n of nodes) {
+            assert.equal(nodeExec(n.name, "systemctl is-active kube-proxy").trim(), "active");
+            const rules = nodeExec(n.name, "iptables -w -t nat -S KUBE-SERVICES");
+            assert.match(rules, new RegExp(`-d ${svcIp.replace(/\./g, "\\.")}/32 .*--dport 443 .*-j KUBE-SVC-`), `${n.name}: the kubernetes service is programmed`);
+            const svcChain = /-j (KUBE-SVC-\S+)/.exec(rules.split("\n").find((l) => l.includes(`-d ${svcIp}/32`))!)![1];
+            assert.match(nodeExec(n.name, `iptables -w -t nat -S ${svcChain}`), /-j KUBE-SEP-/, `${n.name}: with its endpoint`);
+        }
+    });
+
+    it("8. the real kubelet and kube-proxy accept every rendered flag and config field", () => {
+        for (const n of nodes) {
+            const kubelet = nodeExec(n.name, "journalctl -u kubelet --no-pager -o cat");
+            const proxy = nodeExec(n.name, "journalctl -u kube-proxy --no-pager -o cat");
+            for (const [unit, log] of [["kubelet", kubelet], ["kube-proxy", proxy]]) {
+                assert.doesNotMatch(log, /unknown flag|strict decoding error|unknown field|lenient decoding/i, `${n.name} ${unit} rejected something`);
+            }
+            // The one deprecated flag is the seed's --register-node, kept as the guide has it (still accepted).
+            const deprecated = [...new Set(kubelet.match(/Flag --[a-z-]+ has been deprecated/g) ?? [])];
+            assert.deepEqual(deprecated, ["Flag --register-node has been deprecated"], `${n.name}: deprecated kubelet flags`);
+        }
+    });
+
+    it("9. re-run: the program registers identical commands, and running them again changes nothing", async () => {
+        const rerun = await program();
+        const again = commandsOf(rerun, nodes.map((n) => n.name));
+        // The dynamic resources see no change either (their diff says so; nothing is called).
+        for (const r of [...dynamicsOf(rerun, REGISTRATION).values(), ...dynamicsOf(rerun, LIFECYCLE).values()]) {
+            assert.equal(await updateDynamic(dynamics.get(r.name)!, r), false, `${r.name} would change on a re-run`);
+        }
         for (const [name, c] of applied) {
             const d = again.get(name)!;
             assert.equal(d.create, c.create, `${name}: create text changed on a re-run`);
@@ -275,8 +419,9 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         assert.deepEqual(nodes.map((n) => mtimes(n.name)), mtimesBefore, "no file was rewritten");
     });
 
-    it("5. change: a new clusterCidr rewrites only kubeproxy-config.yaml and restarts only kube-proxy", async () => {
-        const changed = commandsOf(await program({ clusterCidr: "10.200.0.0/16" }), nodes.map((n) => n.name));
+    it("10. change: a new clusterCidr rewrites only kubeproxy-config.yaml and restarts only kube-proxy", async () => {
+        const changedRun = await program({ clusterCidr: "10.200.0.0/16" });
+        const changed = commandsOf(changedRun, nodes.map((n) => n.name));
         const differ = [...changed.values()].filter((c) => c.create !== applied.get(c.name)!.create || c.stdin !== applied.get(c.name)!.stdin);
         assert.deepEqual(differ.map((c) => c.name).sort(), nodes.map((n) => `${n.name}-kube-proxy`).sort());
         const containerdStart = () => nodes.map((n) => nodeExec(n.name, "systemctl show -p ExecMainStartTimestampMonotonic containerd"));
@@ -292,35 +437,62 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         for (const c of differ) {
             applied.set(c.name, c);
         }
+        // Each node's lifecycle waits for Ready again after its kube-proxy restart; the token stays.
+        const regs = [...dynamicsOf(changedRun, REGISTRATION).values()];
+        assert.equal(await updateDynamic(dynamics.get(regs[0].name)!, regs[0]), false, "the token registration is unchanged");
+        const updated = await Promise.all([...dynamicsOf(changedRun, LIFECYCLE).values()].map((r) => updateDynamic(dynamics.get(r.name)!, r)));
+        assert.deepEqual(updated, nodes.map(() => true));
     });
 
-    it("6. removal: dropping worker2 from the config cleans worker2 and touches no other node", async () => {
+    it("11. removal: dropping worker2 drains it and deletes its Node, then cleans worker2 and touches no other node", async () => {
         const remaining = nodes.filter((n) => n.name !== "worker2");
-        const otherBefore = remaining.map((n) => snapshot(n.name));
-        const without = commandsOf(await program({ clusterCidr: "10.200.0.0/16" }, remaining), remaining.map((n) => n.name));
+        // The other nodes' kubelets keep running: their own state dir may change.
+        const otherBefore = remaining.map((n) => snapshot(n.name, "/var/lib/kubelet"));
+        const withoutRun = await program({ clusterCidr: "10.200.0.0/16" }, remaining);
+        const without = commandsOf(withoutRun, remaining.map((n) => n.name));
         const gone = [...applied.values()].filter((c) => !without.has(c.name));
         assert.deepEqual([...new Set(gone.map((c) => c.node))], ["worker2"]);
         for (const [name, c] of without) {
             assert.equal(c.create, applied.get(name)!.create, `${name} would run again`);
         }
+        const goneDynamics = [...dynamics.keys()].filter((k) => !dynamicsOf(withoutRun, LIFECYCLE).has(k) && !dynamicsOf(withoutRun, REGISTRATION).has(k));
+        assert.deepEqual(goneDynamics, ["worker2-membership"]);
+        // A pod bound to worker2, which the drain must evict (no scheduler in the lab: bound by name).
+        kubectl("-n", "default", "run", "drain-me", "--image=registry.invalid/pause:none", "--restart=Never", "--overrides", JSON.stringify({ spec: { nodeName: "worker2" } }));
+        // As the engine orders a removal: the dependent lifecycle first (cordon, drain, delete the Node), then the commands.
+        await deleteDynamic(dynamics.get("worker2-membership")!);
+        dynamics.delete("worker2-membership");
+        assert.equal(kubectl("get", "nodes", "-o", "name").split("\n").filter((l) => l === "node/worker2").length, 0, "the Node object is gone");
+        assert.equal(kubectl("-n", "default", "get", "pods", "--ignore-not-found", "-o", "name").trim(), "", "the drain evicted the pod");
         await destroy(gone);
         assert.deepEqual(diffLines(pristine.get("worker2")!, snapshot("worker2")), [], "worker2 is as it was before the first run");
         assert.equal(nodeExec("worker2", "systemctl list-unit-files kubelet.service kube-proxy.service --no-legend | wc -l").trim(), "0");
-        assert.deepEqual(remaining.map((n) => snapshot(n.name)), otherBefore, "the other nodes are untouched");
+        assert.deepEqual(remaining.map((n) => snapshot(n.name, "/var/lib/kubelet")), otherBefore, "the other nodes are untouched");
+        const stillReady = kubectlJson("get", "nodes").items.map((n: any) => [n.metadata.name, n.status.conditions.find((c: any) => c.type === "Ready").status]);
+        assert.deepEqual(stillReady.sort(), remaining.map((n) => [n.name, "True"]).sort());
         for (const c of gone) {
             applied.delete(c.name);
         }
     });
 
-    it("7. destroy: every node is left as it was before the first run", async () => {
+    it("12. destroy: the cluster lets go of every node and the token; every node is left as it was before the first run", async () => {
+        // Dependents first: the lifecycles, then the commands; the token registration has no dependents among them.
+        const lifecycles = [...dynamics.values()].filter((d) => d.name.endsWith("-membership"));
+        await Promise.all(lifecycles.map(deleteDynamic));
         await destroy(applied.values());
+        const registration = [...dynamics.values()].find((d) => !d.name.endsWith("-membership"))!;
+        await deleteDynamic(registration);
+        dynamics.clear();
+        assert.equal(kubectl("get", "nodes", "-o", "name").trim(), "", "no Node is left");
+        assert.equal(kubectl("-n", "kube-system", "get", "secrets", "--field-selector", "type=bootstrap.kubernetes.io/token", "-o", "name").trim(), "");
+        assert.equal(kubectl("get", "clusterrolebindings", "-o", "name").split("\n").filter((l) => l.includes("hardway-")).length, 0);
         for (const n of nodes) {
             assert.deepEqual(diffLines(pristine.get(n.name)!, snapshot(n.name)), [], `${n.name} differs from its snapshot`);
         }
         applied.clear();
     });
 
-    it("8. interrupted run: killed midway, run again, it converges like an uninterrupted run", async () => {
+    it("13. interrupted run: killed midway, run again, it converges like an uninterrupted run", async () => {
         const worker1 = [...commandsOf(first, nodes.map((n) => n.name)).values()].filter((c) => c.node === "worker1");
         await mustRun(worker1.find((c) => c.phase === "system")!, "create");
         await mustRun(worker1.find((c) => c.phase === "containerd-install")!, "create");
@@ -332,8 +504,8 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         assert.deepEqual(diffLines(pristine.get("worker1")!, snapshot("worker1")), []);
     });
 
-    it("9. secrets: no private key or token in any command text, command output, node journal or shell history", () => {
-        const secrets: string[] = [ca.keyPem, fs.readFileSync(lab().sshPrivateKeyFile, "utf8")];
+    it("14. secrets: no private key or token in any command text, command output, node journal or shell history", () => {
+        const secrets: string[] = [ca.keyPem, fs.readFileSync(lab().sshPrivateKeyFile, "utf8"), fs.readFileSync(readLabCluster()!.adminKeyFile, "utf8")];
         for (const r of first.mocks.ofType("tls:index/privateKey:PrivateKey")) {
             secrets.push(r.state.privateKeyPem);
         }
