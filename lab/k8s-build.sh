@@ -16,12 +16,16 @@
 #
 # Usage: lab/k8s-build.sh [k8s|crictl|etcd|all]   (default all; prints the
 # k8s bin dir, with crictl and etcd linked into it)
+# K8S_VERSION picks the release; K8S_COMPONENTS="kubelet kube-proxy" builds
+# only the node's binaries (into kubernetes-node-v<version>).
 set -euo pipefail
 shopt -s inherit_errexit
 # shellcheck source=lab/lib.sh
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
+ALL_COMPONENTS="kubelet kube-proxy kube-apiserver kube-controller-manager kubectl"
+K8S_COMPONENTS="${K8S_COMPONENTS:-$ALL_COMPONENTS}"
 cache="${HARDWAY_CACHE:-$HOME/.cache/hardway-workers}/k8s"
 mkdir -p "$cache"
 exec 8>"$cache/.lock"
@@ -63,6 +67,8 @@ build_module() {
 
 build_k8s() {
   local v="$K8S_VERSION" dir="$cache/kubernetes-v$K8S_VERSION"
+  # A node-only build (kubelet kube-proxy) has its own cache folder.
+  [ "$K8S_COMPONENTS" = "$ALL_COMPONENTS" ] || dir="$cache/kubernetes-node-v$K8S_VERSION"
   local minor="${v#*.}"; minor="${minor%%.*}"
   local staging="v0.${v#*.}"
   local modfile
@@ -85,12 +91,9 @@ require k8s.io/kubernetes v$v
     ld+=" -X $p.gitVersion=v$v -X $p.gitMajor=1 -X $p.gitMinor=$minor -X $p.gitTreeState=clean"
   done
   [ -f "$dir/.done" ] || blog "building Kubernetes v$v binaries (a cold build takes minutes on 2 cores)"
-  build_module "$dir" "$gomod" "" "$ld" \
-    kubelet:k8s.io/kubernetes/cmd/kubelet \
-    kube-proxy:k8s.io/kubernetes/cmd/kube-proxy \
-    kube-apiserver:k8s.io/kubernetes/cmd/kube-apiserver \
-    kube-controller-manager:k8s.io/kubernetes/cmd/kube-controller-manager \
-    kubectl:k8s.io/kubernetes/cmd/kubectl
+  local specs=() c
+  for c in $K8S_COMPONENTS; do specs+=("$c:k8s.io/kubernetes/cmd/$c"); done
+  build_module "$dir" "$gomod" "" "$ld" "${specs[@]}"
   printf '%s\n' "$dir/bin"
 }
 

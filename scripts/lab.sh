@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
 # The main job: bring up the local lab and run `pulumi up` against it.
-#   1. the lab's four nodes, CA, SSH key and release mirror (lab/up.sh)
+#   1. the lab's four nodes, CA, SSH key, release mirror with the Kubernetes
+#      binaries built from Go modules, and the lab's control plane (lab/up-cluster.sh)
 #   2. the Pulumi CLI and plugins (scripts/toolchain.sh)
 #   3. the `lab` stack on a file backend, configured from lab.json, and `pulumi up`
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-bash lab/up.sh
+bash lab/up-cluster.sh
 PATH="$(bash scripts/toolchain.sh):$PATH"
 export PATH
 

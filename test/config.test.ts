@@ -1,7 +1,8 @@
 /** Stack config validation: each bad input fails with a message that names its field. */
 import { strict as assert } from "assert";
+import * as pulumi from "@pulumi/pulumi";
 import { ConfigError, RawConfig, validateConfig } from "../components/config";
-import { makeCa } from "./support/pki";
+import { makeCa, makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { GUIDE_NODES, baseConfig, testCa } from "./support/program";
 
 function problems(raw: RawConfig): string[] {
@@ -46,6 +47,8 @@ describe("config validation", () => {
     const otherCa = makeCa("another-ca");
     const notCa = makeCa("leaf", undefined, { isCa: false });
     const expiredCa = makeCa("old-ca", undefined, { notAfter: new Date(Date.now() - 1000) });
+    const adminKey = rsaKeyPem();
+    const adminCert = signCsr(makeCsr({ privateKeyPem: adminKey, commonName: "admin", organization: "system:masters" }), testCa(), ["client_auth"], 24);
 
     const cases: [string, RawConfig, string][] = [
         ["an invalid node IP", withNode(2, { ip: "10.0.0.256" }), 'hardway-workers:nodes[2].ip: "10.0.0.256" is not a valid IPv4 or IPv6 address'],
@@ -136,6 +139,16 @@ describe("config validation", () => {
             "hardway-workers:caBundlePem: does not contain caCertPem; the bundle must hold the main CA plus its intermediates",
         ],
         ["a missing SSH key", baseConfig({ sshPrivateKey: undefined }), "hardway-workers:sshPrivateKey: is required"],
+        ["an admin certificate without its key", baseConfig({ apiAdminCertPem: adminCert }), "hardway-workers:apiAdminKeyPem: is required when apiAdminCertPem is set"],
+        ["an admin key without its certificate", baseConfig({ apiAdminKeyPem: adminKey }), "hardway-workers:apiAdminCertPem: is required when apiAdminKeyPem is set"],
+        [
+            "an admin key that is not the certificate's",
+            baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: rsaKeyPem() }),
+            "hardway-workers:apiAdminKeyPem: does not match apiAdminCertPem: the certificate was not made from this key",
+        ],
+        ["an admin certificate that is not PEM", baseConfig({ apiAdminCertPem: "admin", apiAdminKeyPem: adminKey }), "hardway-workers:apiAdminCertPem: is not a PEM certificate"],
+        ["a zero node-ready timeout", baseConfig({ nodeReadyTimeoutSeconds: 0 }), "hardway-workers:nodeReadyTimeoutSeconds: must be an integer >= 1, got 0"],
+        ["a fractional drain timeout", baseConfig({ drainTimeoutSeconds: "1.5" }), 'hardway-workers:drainTimeoutSeconds: must be an integer >= 1, got "1.5"'],
     ];
 
     for (const [what, raw, message] of cases) {
@@ -147,6 +160,15 @@ describe("config validation", () => {
             );
         });
     }
+
+    it("takes admin credentials as a pair, the key as a secret, with default timeouts", () => {
+        const c = validateConfig(baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: adminKey }));
+        assert.equal(c.apiAdmin!.certPem, adminCert.trim() + "\n");
+        assert.ok(pulumi.Output.isInstance(c.apiAdmin!.keyPem));
+        assert.equal(c.nodeReadyTimeoutSeconds, 300);
+        assert.equal(c.drainTimeoutSeconds, 120);
+        assert.equal(validateConfig(baseConfig()).apiAdmin, undefined);
+    });
 
     it("reports every bad field at once", () => {
         const found = problems(baseConfig({ clusterCidr: "nope", kubeProxyMode: "x", nodes: [{ name: "A", fqdn: "a", ip: "1", role: "boss" }] }));

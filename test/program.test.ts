@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import * as forge from "node-forge";
 import * as YAML from "yaml";
 import { ProgramMocks, Recorded } from "./support/mocks";
+import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa, testSshKey } from "./support/program";
 
 function certOf(run: ProgramRun, name: string): crypto.X509Certificate {
@@ -154,6 +155,47 @@ describe("program under mocks (Kubernetes 1.37.2, the guide's four nodes)", () =
             assert.ok(Date.parse(n.kubeletCertificateExpiresAt) > Date.now() + 300 * 24 * 3600 * 1000);
             assert.ok(Date.parse(n.kubeProxyCertificateExpiresAt) > Date.now());
         }
+    });
+});
+
+describe("program under mocks: with API administrator credentials", () => {
+    let run: ProgramRun;
+    const adminKey = rsaKeyPem();
+    const adminCert = signCsr(makeCsr({ privateKeyPem: adminKey, commonName: "admin", organization: "system:masters" }), testCa(), ["client_auth"], 24);
+    before(async () => {
+        run = await runProgram(baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: adminKey, nodeReadyTimeoutSeconds: 90 }));
+    });
+
+    it("registers the bootstrap token through the API, with the token and the admin key as secrets", () => {
+        const [reg] = run.mocks.ofType("pulumi-nodejs:dynamic/hardway:TokenRegistration");
+        assert.equal(reg.name, "bootstrap-registration");
+        assert.equal(reg.inputs.token, run.outputs.bootstrapToken);
+        assert.deepEqual(
+            { server: reg.inputs.access.server, certPem: reg.inputs.access.certPem, keyPem: reg.inputs.access.keyPem },
+            { server: "https://front.vagrant:6443", certPem: adminCert.trim() + "\n", keyPem: adminKey },
+        );
+        assert.equal(typeof reg.inputs.__provider, "string", "a serialized dynamic provider");
+    });
+
+    it("tracks each node's membership with its own timeouts", () => {
+        const lcs = run.mocks.ofType("pulumi-nodejs:dynamic/hardway:NodeLifecycle");
+        assert.deepEqual(lcs.map((r) => [r.name, r.inputs.nodeName, r.inputs.readyTimeoutSeconds, r.inputs.drainTimeoutSeconds]).sort(), GUIDE_NODES.map((n) => [`${n.name}-membership`, n.name, 90, 120]).sort());
+        for (const r of lcs) {
+            assert.match(r.inputs.rollout, /^[0-9a-f]{64}$/);
+        }
+    });
+
+    it("keeps the admin key out of every command", () => {
+        const needle = adminKey.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "").slice(0, 40);
+        for (const c of commands(run)) {
+            assert.ok(!`${c.inputs.create}${c.inputs.delete}${c.inputs.stdin ?? ""}`.replace(/\s+/g, "").includes(needle), c.name);
+        }
+    });
+
+    it("without credentials registers neither", async () => {
+        const plainRun = await runProgram(baseConfig());
+        assert.equal(plainRun.mocks.ofType("pulumi-nodejs:dynamic/hardway:TokenRegistration").length, 0);
+        assert.equal(plainRun.mocks.ofType("pulumi-nodejs:dynamic/hardway:NodeLifecycle").length, 0);
     });
 });
 

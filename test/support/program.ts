@@ -52,7 +52,7 @@ export async function runProgram(config: Record<string, unknown>, mocks = new Pr
     for (const [k, v] of Object.entries(config)) {
         values[`hardway-workers:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     }
-    pulumi.runtime.setAllConfig(values, ["hardway-workers:caKeyPem", "hardway-workers:sshPrivateKey", "hardway-workers:bootstrapToken"]);
+    pulumi.runtime.setAllConfig(values, ["hardway-workers:caKeyPem", "hardway-workers:sshPrivateKey", "hardway-workers:bootstrapToken", "hardway-workers:apiAdminKeyPem"]);
     for (const key of Object.keys(require.cache)) {
         if (key.startsWith(path.resolve(__dirname, "../..")) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) {
             delete require.cache[key];

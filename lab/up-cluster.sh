@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# The lab with a real cluster: the Kubernetes binaries built from Go modules
+# (lab/k8s-build.sh), published on the lab's release mirror in place of the
+# stand-ins; nodes that can run a kubelet (LAB_CONTAINERS=1); and the lab's
+# control plane (lab/cluster.sh up). Idempotent, like lab/up.sh.
+set -euo pipefail
+# shellcheck source=lab/lib.sh
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+require_root
+
+bin="$("$LAB_SRC/k8s-build.sh" all | tail -n 1)"
+# Nodes booted without container support cannot run a kubelet: boot them again.
+if [ -f "$LAB_DIR/containers" ] && [ "$(cat "$LAB_DIR/containers")" != 1 ]; then
+  log "the lab runs without LAB_CONTAINERS=1; taking it down first"
+  "$LAB_SRC/down.sh"
+fi
+LAB_CONTAINERS=1 LAB_K8S_BIN_DIR="$bin" "$LAB_SRC/up.sh"
+"$LAB_SRC/cluster.sh" up

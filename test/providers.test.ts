@@ -1,0 +1,241 @@
+/**
+ * The API-facing dynamic providers: their pure parts as tables, and their
+ * calls against a scripted API server over real TLS with client certificates
+ * (the e2e suite runs them against the lab's real kube-apiserver).
+ */
+import { strict as assert } from "assert";
+import * as https from "https";
+import { AddressInfo } from "net";
+import { ApiAccess, objectPath } from "../providers/kubeApi";
+import { evictablePods, nodeLifecycleProvider, readyCondition, removeNode, waitForReady } from "../providers/nodeLifecycle";
+import { registrationObjects, tokenRegistrationProvider } from "../providers/tokenRegistration";
+import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
+import { testCa } from "./support/program";
+
+const TOKEN = "abcdef.0123456789abcdef";
+
+interface Seen {
+    method: string;
+    path: string;
+    contentType?: string;
+    body: any;
+    clientCn?: string;
+}
+
+type Handler = (req: Seen) => { status: number; body?: unknown };
+
+/** An HTTPS server that requires a client certificate from the test CA and answers from `handler`. */
+async function fakeApi(handler: Handler): Promise<{ access: ApiAccess; seen: Seen[]; close(): Promise<void> }> {
+    const ca = testCa();
+    const serverKey = rsaKeyPem();
+    const serverCert = signCsr(makeCsr({ privateKeyPem: serverKey, commonName: "api", ipAddresses: ["127.0.0.1"] }), ca, ["server_auth", "digital_signature", "key_encipherment"], 1);
+    const clientKey = rsaKeyPem();
+    const clientCert = signCsr(makeCsr({ privateKeyPem: clientKey, commonName: "admin", organization: "system:masters" }), ca, ["client_auth", "digital_signature"], 1);
+    const seen: Seen[] = [];
+    const server = https.createServer({ key: serverKey, cert: serverCert, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
+        let text = "";
+        req.on("data", (d) => (text += d));
+        req.on("end", () => {
+            const peer = (req.socket as any).getPeerCertificate();
+            const s: Seen = { method: req.method!, path: req.url!, contentType: req.headers["content-type"], body: text ? JSON.parse(text) : undefined, clientCn: peer?.subject?.CN };
+            seen.push(s);
+            const r = handler(s);
+            res.writeHead(r.status, { "Content-Type": "application/json" });
+            res.end(JSON.stringify(r.body ?? {}));
+        });
+    });
+    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+    const port = (server.address() as AddressInfo).port;
+    return {
+        access: { server: `https://127.0.0.1:${port}`, caPem: ca.certPem, certPem: clientCert, keyPem: clientKey },
+        seen,
+        close: () => new Promise((resolve) => server.close(() => resolve())),
+    };
+}
+
+const readyNode = (status: string) => ({ metadata: { name: "worker1", uid: "u-1" }, status: { conditions: [{ type: "Ready", status, reason: "KubeletNotReady", message: "network not ready" }], nodeInfo: { kubeletVersion: "v1.34.4" } } });
+
+describe("providers: Kubernetes API paths and objects", () => {
+    for (const [obj, path] of [
+        [{ apiVersion: "v1", kind: "Secret", metadata: { name: "bootstrap-token-abcdef", namespace: "kube-system" } }, "/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef"],
+        [{ apiVersion: "rbac.authorization.k8s.io/v1", kind: "ClusterRoleBinding", metadata: { name: "hardway-kubelet-bootstrap" } }, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-kubelet-bootstrap"],
+        [{ apiVersion: "v1", kind: "Node", metadata: { name: "worker1" } }, "/api/v1/nodes/worker1"],
+    ] as const) {
+        it(`${obj.kind} ${obj.metadata.name} -> ${path}`, () => assert.equal(objectPath(obj), path));
+    }
+
+    it("refuses a kind it has no REST path for", () => {
+        assert.throws(() => objectPath({ apiVersion: "v1", kind: "Gateway", metadata: { name: "x" } }), /no REST path known for kind Gateway/);
+    });
+
+    it("registration objects: the token Secret with base64 data (no stringData), then the three bindings", () => {
+        const objs = registrationObjects({ access: {} as ApiAccess, token: TOKEN, expiration: "2030-01-01T00:00:00Z", version: "1" });
+        assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`), [
+            "Secret/bootstrap-token-abcdef",
+            "ClusterRoleBinding/hardway-kubelet-bootstrap",
+            "ClusterRoleBinding/hardway-node-autoapprove-bootstrap",
+            "ClusterRoleBinding/hardway-node-autoapprove-certificate-rotation",
+        ]);
+        const data = objs[0].data;
+        assert.equal(objs[0].stringData, undefined);
+        assert.equal(Buffer.from(data["token-id"], "base64").toString(), "abcdef");
+        assert.equal(Buffer.from(data["token-secret"], "base64").toString(), "0123456789abcdef");
+        assert.equal(Buffer.from(data.expiration, "base64").toString(), "2030-01-01T00:00:00Z");
+        assert.throws(() => registrationObjects({ access: {} as ApiAccess, token: "nope", version: "1" }), /token is not of the form/);
+    });
+});
+
+describe("providers: token registration", () => {
+    const access: ApiAccess = { server: "https://api:6443", caPem: "ca", certPem: "cert", keyPem: "key" };
+    const olds = { access, token: TOKEN, version: "1", tokenId: "abcdef", objects: [] as string[] };
+
+    for (const [what, news, changes] of [
+        ["nothing changed", { access, token: TOKEN, version: "1" }, false],
+        ["a new token", { access, token: "zzzzzz.0123456789abcdef", version: "1" }, true],
+        ["a new expiry", { access, token: TOKEN, expiration: "2030-01-01T00:00:00Z", version: "1" }, true],
+        ["new credentials", { access: { ...access, keyPem: "other" }, token: TOKEN, version: "1" }, true],
+    ] as const) {
+        it(`diff: ${what} -> ${changes ? "update" : "no change"}, never a replacement`, async () => {
+            const d = await tokenRegistrationProvider.diff!("id", olds, news);
+            assert.equal(d.changes, changes);
+            assert.deepEqual(d.replaces, []);
+        });
+    }
+
+    it("check names each missing field", async () => {
+        const r = await tokenRegistrationProvider.check!({}, { token: "bad", access: { server: "https://x" } });
+        assert.deepEqual(r.failures!.map((f) => f.property).sort(), ["access.caPem", "access.certPem", "access.keyPem", "token"]);
+    });
+
+    it("create applies every object server-side as the program's field manager; update of the token id deletes the old Secret; delete removes all", async () => {
+        const api = await fakeApi((s) => ({ status: s.method === "DELETE" && s.path.includes("gone") ? 404 : 200 }));
+        try {
+            const created = await tokenRegistrationProvider.create({ access: api.access, token: TOKEN, version: "1" });
+            assert.equal(created.id, "bootstrap-token-abcdef");
+            assert.ok(api.seen.every((s) => s.method === "PATCH" && s.contentType === "application/apply-patch+yaml" && /fieldManager=hardway-workers&force=true$/.test(s.path)));
+            assert.equal(api.seen.length, 4);
+            assert.equal(api.seen[0].clientCn, "admin", "authenticated with the client certificate");
+            api.seen.length = 0;
+            await tokenRegistrationProvider.update!(created.id, created.outs, { access: api.access, token: "ghijkl.0123456789abcdef", version: "1" });
+            assert.deepEqual(api.seen.map((s) => `${s.method} ${s.path.split("?")[0]}`).slice(-1), ["DELETE /api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef"]);
+            api.seen.length = 0;
+            await tokenRegistrationProvider.delete!(created.id, created.outs);
+            assert.deepEqual(api.seen.map((s) => s.method), ["DELETE", "DELETE", "DELETE", "DELETE"]);
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("create fails with the server's reason", async () => {
+        const api = await fakeApi(() => ({ status: 403, body: { message: 'secrets "x" is forbidden: User "bob" cannot patch' } }));
+        try {
+            await assert.rejects(tokenRegistrationProvider.create({ access: api.access, token: TOKEN, version: "1" }), /HTTP 403: secrets "x" is forbidden/);
+        } finally {
+            await api.close();
+        }
+    });
+});
+
+describe("providers: node lifecycle", () => {
+    it("readyCondition finds the Ready condition, or nothing", () => {
+        assert.equal(readyCondition(readyNode("True"))!.status, "True");
+        assert.equal(readyCondition({ status: {} }), undefined);
+    });
+
+    const pod = (name: string, extra: any = {}) => ({ metadata: { name, namespace: "default", ...extra } });
+    for (const [what, p, evicted] of [
+        ["a plain pod", pod("web"), true],
+        ["a terminating pod (waited for)", pod("old", { deletionTimestamp: "2026-01-01T00:00:00Z" }), true],
+        ["a mirror pod", pod("static", { annotations: { "kubernetes.io/config.mirror": "abc" } }), false],
+        ["a DaemonSet pod", pod("ds", { ownerReferences: [{ kind: "DaemonSet", controller: true }] }), false],
+        ["a ReplicaSet pod", pod("rs", { ownerReferences: [{ kind: "ReplicaSet", controller: true }] }), true],
+    ] as const) {
+        it(`drain ${evicted ? "evicts" : "leaves"} ${what}`, () => assert.equal(evictablePods([p]).length, evicted ? 1 : 0));
+    }
+
+    it("diff: a new node name replaces; a new rollout updates (waits again); nothing changed is no change", async () => {
+        const base = { access: { server: "s", caPem: "c", certPem: "c", keyPem: "k" }, nodeName: "worker1", readyTimeoutSeconds: 300, drainTimeoutSeconds: 120, rollout: "a", version: "1" };
+        const olds = { ...base, uid: "u", kubeletVersion: "v1.34.4" };
+        assert.deepEqual(await nodeLifecycleProvider.diff!("worker1", olds, base), { changes: false, replaces: [], deleteBeforeReplace: false });
+        assert.deepEqual((await nodeLifecycleProvider.diff!("worker1", olds, { ...base, rollout: "b" })).changes, true);
+        assert.deepEqual((await nodeLifecycleProvider.diff!("worker1", olds, { ...base, nodeName: "worker9" })).replaces, ["nodeName"]);
+    });
+
+    it("check: timeouts must be positive integers", async () => {
+        const r = await nodeLifecycleProvider.check!({}, { nodeName: "w", readyTimeoutSeconds: 0, drainTimeoutSeconds: 1.5 });
+        assert.deepEqual(r.failures!.map((f) => f.property), ["readyTimeoutSeconds", "drainTimeoutSeconds"]);
+    });
+
+    it("waits through not-registered and NotReady until Ready", async () => {
+        const answers = [{ status: 404 }, { status: 200, body: readyNode("False") }, { status: 200, body: readyNode("True") }];
+        const api = await fakeApi(() => answers.shift() ?? { status: 500 });
+        try {
+            const node = await waitForReady(api.access, "worker1", 10, 10);
+            assert.equal(node.metadata.uid, "u-1");
+            assert.equal(api.seen.length, 3);
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("gives up after the timeout, naming the node and its last state", async () => {
+        const api = await fakeApi(() => ({ status: 200, body: readyNode("False") }));
+        try {
+            await assert.rejects(waitForReady(api.access, "worker1", 1, 100), /node worker1 did not become Ready within 1s: Ready=False \(KubeletNotReady: network not ready\)/);
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("removal: cordons, evicts (retrying a refused eviction), waits for the pod to go, deletes the Node", async () => {
+        let evictions = 0;
+        let podGone = false;
+        const api = await fakeApi((s) => {
+            if (s.method === "GET") {
+                return { status: 200, body: { items: podGone ? [] : [pod("web")] } };
+            }
+            if (s.path.endsWith("/eviction")) {
+                evictions++;
+                if (evictions === 1) {
+                    return { status: 429, body: { message: "Cannot evict pod as it would violate the pod's disruption budget." } };
+                }
+                podGone = true;
+                return { status: 201 };
+            }
+            return { status: 200 };
+        });
+        try {
+            await removeNode(api.access, "worker1", 10, 10);
+            const calls = api.seen.map((s) => `${s.method} ${decodeURIComponent(s.path)}`);
+            assert.equal(calls[0], "PATCH /api/v1/nodes/worker1");
+            assert.deepEqual(api.seen[0].body, { spec: { unschedulable: true } });
+            assert.equal(evictions, 2);
+            assert.equal(calls[calls.length - 1], "DELETE /api/v1/nodes/worker1");
+            assert.ok(calls.includes("GET /api/v1/pods?fieldSelector=spec.nodeName=worker1"));
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("removal fails after the drain timeout, naming the pods left", async () => {
+        const api = await fakeApi((s) =>
+            s.method === "GET" ? { status: 200, body: { items: [pod("db")] } } : s.path.endsWith("/eviction") ? { status: 429, body: { message: "budget" } } : { status: 200 },
+        );
+        try {
+            await assert.rejects(removeNode(api.access, "worker1", 1, 100), /drain of node worker1 did not finish within 1s; pods left: default\/db \(eviction refused: budget\)/);
+            assert.ok(!api.seen.some((s) => s.method === "DELETE"), "the Node is not deleted when the drain did not finish");
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("removal of a node that is already gone succeeds without further calls", async () => {
+        const api = await fakeApi(() => ({ status: 404 }));
+        try {
+            await removeNode(api.access, "worker1", 1, 10);
+            assert.equal(api.seen.length, 1);
+        } finally {
+            await api.close();
+        }
+    });
+});
