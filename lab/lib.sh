@@ -21,6 +21,11 @@ LAB_CONTAINERS="${LAB_CONTAINERS:-0}"
 
 K8S_VERSION="${K8S_VERSION:-1.34.4}"
 CRICTL_VERSION="${CRICTL_VERSION:-1.34.0}"
+# The oldest release whose kubelet and kube-proxy build from Go modules here
+# (1.16.2, the guide's, does not: the proxy has no k8s.io/api v0.16.2), for
+# the e2e suite's second version. One minor outside the documented kubelet
+# skew (n-3) against the 1.34 control plane.
+LAB_K8S_OLDEST="${LAB_K8S_OLDEST:-1.30.14}"
 
 LAB_BRIDGE="hwbr0"
 LAB_BRIDGE_IP="10.240.0.1"
@@ -665,6 +670,7 @@ write_lab_json() {
         crictlVersion: e.CRICTL_VERSION,
         cniVersion: e.CNI_VERSION,
         standIns: ["kubelet", "kube-proxy", "crictl"].filter((n) => contents[n] === "stand-in"),
+        extraKubernetesVersions: (contents.K8S_EXTRA_VERSIONS || "").split(" ").filter(Boolean),
       },
     };
     const out = JSON.stringify(lab, null, 2) + "\n";

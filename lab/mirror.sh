@@ -5,6 +5,8 @@
 #   kubernetes/v$K8S_VERSION/bin/linux/amd64/{kubelet,kube-proxy}
 #   cri-tools/v$CRICTL_VERSION/crictl-v$CRICTL_VERSION-linux-amd64.tar.gz
 #   cni-plugins/v$CNI_VERSION/cni-plugins-linux-amd64-v$CNI_VERSION.tgz
+#   kubernetes/v<other>/bin/linux/amd64/{kubelet,kube-proxy} for every node-only
+#     build in the cache ($HARDWAY_CACHE/k8s/kubernetes-node-v<other>)
 # kubelet, kube-proxy and crictl come from $LAB_K8S_BIN_DIR when that dir has
 # them (real binaries), else from STAND-INs (lab/standins.sh). The CNI plugins
 # are the real ones of Debian's containernetworking-plugins (/usr/lib/cni),
@@ -41,10 +43,18 @@ for name in kubelet kube-proxy crictl; do
   fi
 done
 
+# Node-only builds of other Kubernetes versions (K8S_COMPONENTS="kubelet
+# kube-proxy" lab/k8s-build.sh) are served too, each under its own version.
+extra=()
+for d in "$HARDWAY_CACHE"/k8s/kubernetes-node-v*; do
+  [ -f "$d/.done" ] && [ -x "$d/bin/kubelet" ] && [ -x "$d/bin/kube-proxy" ] && extra+=("$d")
+done
+
 mirror="$LAB_DIR/mirror"
 signature="$(
   printf '%s\n' "$K8S_VERSION" "$CRICTL_VERSION" "$CNI_VERSION" "$cni_deb_version"
   sha256sum "$0" "${src[kubelet]}" "${src[kube-proxy]}" "${src[crictl]}"
+  for d in "${extra[@]}"; do sha256sum "$d/bin/kubelet" "$d/bin/kube-proxy"; done
   find "$cni_src" -maxdepth 1 -type f -printf '%f %s %T@\n' | LC_ALL=C sort
 )"
 report() {
@@ -77,6 +87,19 @@ for name in kubelet kube-proxy; do
   with_sha "$k8s/$name"          # dl.k8s.io: bare hex digest
 done
 
+extra_versions=""
+for d in "${extra[@]}"; do
+  v="${d##*/kubernetes-node-v}"
+  [ "$v" = "$K8S_VERSION" ] && continue
+  dir="$new/kubernetes/v$v/bin/linux/amd64"
+  mkdir -p "$dir"
+  for name in kubelet kube-proxy; do
+    install -m 0755 "$d/bin/$name" "$dir/$name"
+    with_sha "$dir/$name"
+  done
+  extra_versions+="${extra_versions:+ }$v"
+done
+
 crictl_dir="$new/cri-tools/v$CRICTL_VERSION"
 crictl_stage="$new/.crictl"
 mkdir -p "$crictl_dir" "$crictl_stage"
@@ -93,8 +116,8 @@ tar --sort=name --owner=0 --group=0 --numeric-owner --mtime=@0 -C "$cni_src" -cf
 with_sha "$cni_dir/cni-plugins-linux-amd64-v$CNI_VERSION.tgz" with-name
 
 printf '%s\n' "$signature" >"$new/.signature"
-printf 'kubelet=%s\nkube-proxy=%s\ncrictl=%s\ncni-plugins=real\nK8S_VERSION=%s\nCRICTL_VERSION=%s\nCNI_VERSION=%s\n' \
-  "${kind[kubelet]}" "${kind[kube-proxy]}" "${kind[crictl]}" "$K8S_VERSION" "$CRICTL_VERSION" "$CNI_VERSION" \
+printf 'kubelet=%s\nkube-proxy=%s\ncrictl=%s\ncni-plugins=real\nK8S_VERSION=%s\nCRICTL_VERSION=%s\nCNI_VERSION=%s\nK8S_EXTRA_VERSIONS=%s\n' \
+  "${kind[kubelet]}" "${kind[kube-proxy]}" "${kind[crictl]}" "$K8S_VERSION" "$CRICTL_VERSION" "$CNI_VERSION" "$extra_versions" \
   >"$new/.contents"
 chmod -R a+rX "$new"
 if [ -d "$mirror" ]; then

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The lab with a real cluster: the Kubernetes binaries built from Go modules
 # (lab/k8s-build.sh), published on the lab's release mirror in place of the
-# stand-ins; nodes that can run a kubelet (LAB_CONTAINERS=1); and the lab's
+# stand-ins, with the node binaries of $LAB_K8S_OLDEST beside them; nodes that can run a kubelet (LAB_CONTAINERS=1); and the lab's
 # control plane (lab/cluster.sh up). Idempotent, like lab/up.sh.
 set -euo pipefail
 # shellcheck source=lab/lib.sh
@@ -9,6 +9,8 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 require_root
 
 bin="$("$LAB_SRC/k8s-build.sh" all | tail -n 1)"
+# The oldest buildable release's node binaries; the mirror serves them beside.
+K8S_VERSION="$LAB_K8S_OLDEST" K8S_COMPONENTS="kubelet kube-proxy" "$LAB_SRC/k8s-build.sh" k8s >/dev/null
 # Nodes booted without container support cannot run a kubelet: boot them again.
 if [ -f "$LAB_DIR/containers" ] && [ "$(cat "$LAB_DIR/containers")" != 1 ]; then
   log "the lab runs without LAB_CONTAINERS=1; taking it down first"

@@ -37,6 +37,8 @@ export interface Lab {
         crictlVersion: string;
         cniVersion: string;
         standIns: string[];
+        /** Other Kubernetes versions whose kubelet and kube-proxy the mirror serves (node-only builds). */
+        extraKubernetesVersions?: string[];
     };
 }
 

@@ -28,6 +28,14 @@ hw_tmpfile() {
 hw_say() { printf 'hardway: %s\n' "$*" >&2; }
 hw_die() { hw_say "error: $*"; exit 1; }
 
+# One run per component at a time. A run whose SSH session was cut off (an
+# interrupted `pulumi up`) can still be finishing on the node; the next run
+# waits for it instead of racing it for the same temp files.
+if command -v flock >/dev/null 2>&1; then
+	exec 9>"$HW_D/.lock"
+	flock -w 600 9 || hw_die "another run of $HW_COMPONENT still holds $HW_D/.lock after 600s"
+fi
+
 # hw_known TYPE PATH: the journal already holds a record of this thing.
 hw_known() {
 	[ -f "$HW_J" ] && awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { f = 1 } END { exit !f }' "$HW_J"

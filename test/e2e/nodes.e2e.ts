@@ -2,227 +2,41 @@
  * End to end on the lab's four real systemd nodes (real sshd, containerd,
  * systemd), with the program's own commands.
  *
- * The Pulumi engine cannot drive these commands here: the Go module proxy
- * refuses the command, tls and random provider modules (see the README), so
- * no plugin for them can be built on these machines. This suite therefore
- * takes each remote command exactly as the program registers it (run under
- * mocks whose tls outputs are real certificates signed by the lab CA, and
- * whose facts are the ones the nodes really printed) and runs it over SSH the
- * way the command provider does: the text to the login shell, secrets on
- * stdin, the host key pinned. It applies them in the program's dependency
- * order, and deletes them in reverse, as the engine would.
+ * The engine cannot run here (see harness.ts): the program's own commands and
+ * dynamic providers are applied in the engine's order, on real nodes, with
+ * real Kubernetes binaries and the lab's control plane.
  */
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as net from "net";
-import * as tls from "tls";
 import * as os from "os";
 import * as path from "path";
-import { LabNode, labConfig, readLabCluster } from "../../scripts/labstack";
-import { Applied, createDynamic, deleteDynamic, updateDynamic } from "../support/dynamic";
-import { ProgramMocks, Recorded } from "../support/mocks";
-import { ProgramRun, runProgram } from "../support/program";
-import { containerdInstallScript, systemScript } from "../../components/scripts/node";
-import { RunResult, lab, labScript, nodeExec, sshRun } from "./lab";
-
-const PHASES = ["system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"] as const;
-
-interface Cmd {
-    name: string;
-    node: string;
-    phase: (typeof PHASES)[number];
-    create: string;
-    delete: string;
-    stdin: string;
-}
-
-function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
-    const out = new Map<string, Cmd>();
-    for (const r of run.mocks.ofType("command:remote:Command")) {
-        const node = nodes.find((n) => PHASES.some((p) => r.name === `${n}-${p}`));
-        assert.ok(node, `command ${r.name} belongs to no node`);
-        const phase = PHASES.find((p) => r.name === `${node}-${p}`)!;
-        out.set(r.name, { name: r.name, node, phase, create: r.inputs.create, delete: r.inputs.delete, stdin: r.inputs.stdin ?? "" });
-    }
-    return out;
-}
-
-/** Raw stack config values for the lab (the `lab` stack's own config). */
-const REGISTRATION = "pulumi-nodejs:dynamic/hardway:TokenRegistration";
-const LIFECYCLE = "pulumi-nodejs:dynamic/hardway:NodeLifecycle";
-
-/** The program's dynamic resources of one type, by name. */
-function dynamicsOf(run: ProgramRun, type: string): Map<string, Recorded> {
-    return new Map(run.mocks.ofType(type).map((r) => [r.name, r]));
-}
-
-/** kubectl against the lab's control plane, as its administrator; parsed JSON when asked with -o json. */
-function kubectl(...args: string[]): string {
-    const c = readLabCluster();
-    assert.ok(c, "the lab's control plane is up");
-    return execFileSync(c.kubectl, ["--kubeconfig", c.kubeconfig, ...args], { encoding: "utf8", maxBuffer: 64 * 1024 * 1024 });
-}
-
-function kubectlJson(...args: string[]): any {
-    return JSON.parse(kubectl(...args, "-o", "json"));
-}
-
-/** The subject of the certificate a TLS server presents, verified against `ca` for `host` (an IP or a name). */
-function tlsPeer(ip: string, port: number, host: string, ca: string): Promise<{ subject: string }> {
-    return new Promise((resolve, reject) => {
-        const socket = tls.connect({ host: ip, port, ca, servername: net.isIP(host) ? undefined : host, checkServerIdentity: (_h, cert) => tls.checkServerIdentity(host, cert) }, () => {
-            const cert = socket.getPeerCertificate();
-            socket.end();
-            resolve({ subject: Object.entries(cert.subject).map(([k, v]) => `${k}=${v}`).join(",") });
-        });
-        socket.on("error", reject);
-    });
-}
-
-function rawLabConfig(overrides: Record<string, unknown> = {}, nodes?: LabNode[]): Record<string, unknown> {
-    const raw: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(labConfig(lab(), overrides, nodes))) {
-        raw[k.replace(/^hardway-workers:/, "")] = v.value;
-    }
-    return raw;
-}
-
-const SNAPSHOT_EXCLUDE = [
-    // shadow-utils keeps the previous copy of each account file beside it, and a lock file.
-    "/etc/passwd-",
-    "/etc/group-",
-    "/etc/shadow-",
-    "/etc/gshadow-",
-    "/etc/.pwd.lock",
-].join(" ");
-
-/** `extraExclude`: more paths to leave out, e.g. a running kubelet's own state. */
-function snapshot(node: string, extraExclude = ""): string {
-    process.env["SNAPSHOT_EXCLUDE"] = `${SNAPSHOT_EXCLUDE} ${extraExclude}`;
-    return labScript("snapshot.sh", node);
-}
-
-function diffLines(before: string, after: string): string[] {
-    const a = new Set(before.split("\n"));
-    const b = new Set(after.split("\n"));
-    return [...[...a].filter((l) => !b.has(l)).map((l) => `- ${l}`), ...[...b].filter((l) => !a.has(l)).map((l) => `+ ${l}`)];
-}
+import { LabNode, readLabCluster } from "../../scripts/labstack";
+import { deleteDynamic, updateDynamic } from "../support/dynamic";
+import { ProgramRun } from "../support/program";
+import { Cmd, LIFECYCLE, LabRun, REGISTRATION, commandsOf, diffLines, dynamicsOf, kubectl, kubectlJson, snapshot, tlsPeer } from "./harness";
+import { lab, nodeExec } from "./lab";
 
 describe("e2e: the program's commands on the lab's real nodes", function () {
     this.timeout(20 * 60 * 1000);
-    const memory = new Map<string, Record<string, any>>();
+    const lr = new LabRun();
     let nodes: LabNode[];
-    let ca: { certPem: string; keyPem: string };
-    const pristine = new Map<string, string>();
-    const facts: Record<string, string> = {};
     let first: ProgramRun;
     let applied: Map<string, Cmd>;
-    const outputs: RunResult[] = [];
-    /** Dynamic resources applied so far (token registration, node lifecycles), by name. */
-    const dynamics = new Map<string, Applied>();
-
-    async function run(cmd: Cmd, which: "create" | "delete", opts = {}): Promise<RunResult> {
-        const node = nodes.find((n) => n.name === cmd.node)!;
-        const r = await sshRun(node, which === "create" ? cmd.create : cmd.delete, which === "create" ? cmd.stdin : "", opts);
-        outputs.push(r);
-        return r;
-    }
-
-    async function mustRun(cmd: Cmd, which: "create" | "delete"): Promise<RunResult> {
-        const r = await run(cmd, which);
-        assert.equal(r.status, 0, `${cmd.name} ${which} failed (${r.status}):\n${r.stderr}\n${r.stdout}`);
-        return r;
-    }
-
-    /** Applies commands per node in the program's order (nodes in parallel); returns results by name. */
-    async function apply(cmds: Iterable<Cmd>): Promise<Map<string, RunResult>> {
-        const results = new Map<string, RunResult>();
-        const byNode = new Map<string, Cmd[]>();
-        for (const c of cmds) {
-            byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
-        }
-        await Promise.all(
-            [...byNode.values()].map(async (list) => {
-                for (const phase of PHASES) {
-                    for (const c of list.filter((x) => x.phase === phase)) {
-                        results.set(c.name, await mustRun(c, "create"));
-                    }
-                }
-            }),
-        );
-        return results;
-    }
-
-    async function destroy(cmds: Iterable<Cmd>): Promise<void> {
-        const byNode = new Map<string, Cmd[]>();
-        for (const c of cmds) {
-            byNode.set(c.node, [...(byNode.get(c.node) ?? []), c]);
-        }
-        await Promise.all(
-            [...byNode.values()].map(async (list) => {
-                for (const phase of [...PHASES].reverse()) {
-                    for (const c of list.filter((x) => x.phase === phase)) {
-                        await mustRun(c, "delete");
-                    }
-                }
-            }),
-        );
-    }
-
-    async function program(overrides: Record<string, unknown> = {}, only?: LabNode[]): Promise<ProgramRun> {
-        const mocks = new ProgramMocks(ca, memory);
-        mocks.stdoutByName = facts;
-        return runProgram(rawLabConfig(overrides, only), mocks);
-    }
+    const dynamics = lr.dynamics;
+    const pristine = lr.pristine;
+    const outputs = lr.outputs;
+    const program = (overrides: Record<string, unknown> = {}, only?: LabNode[]) => lr.program(overrides, only);
+    const apply = (cmds: Iterable<Cmd>) => lr.apply(cmds);
+    const destroy = (cmds: Iterable<Cmd>) => lr.destroy(cmds);
+    const run = (cmd: Cmd, which: "create" | "delete", opts = {}) => lr.run(cmd, which, opts);
+    const mustRun = (cmd: Cmd, which: "create" | "delete") => lr.mustRun(cmd, which);
 
     before(async () => {
-        // up.sh is idempotent: it builds or starts whatever of the lab is missing (image, mirror, nodes).
-        labScript("up.sh");
-        labScript("reset.sh");
-        // A fresh control plane (test scaffolding): no Node, CSR or token from an earlier run.
-        labScript("cluster.sh", "down");
-        labScript("cluster.sh", "up");
-        const l = lab();
-        assert.deepEqual(l.mirror.standIns, [], "the lab serves the real kubelet, kube-proxy and crictl (lab/k8s-build.sh)");
-        nodes = l.nodes;
-        ca = { certPem: fs.readFileSync(l.caCertFile, "utf8"), keyPem: fs.readFileSync(l.caKeyFile, "utf8") };
-        for (const n of nodes) {
-            pristine.set(n.name, snapshot(n.name));
-        }
-        // The commands whose output the program reads (facts) run first, as the engine runs them first.
-        await Promise.all(
-            nodes.map(async (n) => {
-                for (const [phase, text] of [
-                    ["system", systemScript()],
-                    ["containerd-install", containerdInstallScript()],
-                ] as const) {
-                    const r = await sshRun(n, text);
-                    assert.equal(r.status, 0, `${n.name}-${phase}: ${r.stderr}`);
-                    outputs.push(r);
-                    facts[`${n.name}-${phase}`] = r.stdout;
-                }
-            }),
-        );
+        await lr.start();
+        nodes = lr.nodes;
         first = await program();
-        applied = commandsOf(first, nodes.map((n) => n.name));
-        for (const n of nodes) {
-            assert.equal(applied.get(`${n.name}-system`)!.create, systemScript(), "the program's system command is the one that ran");
-        }
-        // As the engine orders them: the token registration beside the commands;
-        // each node's lifecycle (wait for Ready) after its commands and the registration.
-        const registrations = [...dynamicsOf(first, REGISTRATION).values()];
-        assert.equal(registrations.length, 1, "the program registers the bootstrap token (the lab stack gives admin credentials)");
-        const [, registered] = await Promise.all([
-            apply([...applied.values()].filter((c) => c.phase !== "system" && c.phase !== "containerd-install")),
-            createDynamic(registrations[0]),
-        ]);
-        dynamics.set(registered.name, registered);
-        const lifecycles = [...dynamicsOf(first, LIFECYCLE).values()];
-        assert.deepEqual(lifecycles.map((r) => r.name).sort(), nodes.map((n) => `${n.name}-membership`).sort());
-        for (const a of await Promise.all(lifecycles.map(createDynamic))) {
-            dynamics.set(a.name, a);
-        }
+        applied = await lr.provision(first);
     });
 
     const EXPECTED: [string, string, string, string, string][] = [
@@ -476,13 +290,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("12. destroy: the cluster lets go of every node and the token; every node is left as it was before the first run", async () => {
-        // Dependents first: the lifecycles, then the commands; the token registration has no dependents among them.
-        const lifecycles = [...dynamics.values()].filter((d) => d.name.endsWith("-membership"));
-        await Promise.all(lifecycles.map(deleteDynamic));
-        await destroy(applied.values());
-        const registration = [...dynamics.values()].find((d) => !d.name.endsWith("-membership"))!;
-        await deleteDynamic(registration);
-        dynamics.clear();
+        await lr.teardown(applied.values());
         assert.equal(kubectl("get", "nodes", "-o", "name").trim(), "", "no Node is left");
         assert.equal(kubectl("-n", "kube-system", "get", "secrets", "--field-selector", "type=bootstrap.kubernetes.io/token", "-o", "name").trim(), "");
         assert.equal(kubectl("get", "clusterrolebindings", "-o", "name").split("\n").filter((l) => l.includes("hardway-")).length, 0);
@@ -505,7 +313,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("14. secrets: no private key or token in any command text, command output, node journal or shell history", () => {
-        const secrets: string[] = [ca.keyPem, fs.readFileSync(lab().sshPrivateKeyFile, "utf8"), fs.readFileSync(readLabCluster()!.adminKeyFile, "utf8")];
+        const secrets: string[] = [lr.ca.keyPem, fs.readFileSync(lab().sshPrivateKeyFile, "utf8"), fs.readFileSync(readLabCluster()!.adminKeyFile, "utf8")];
         for (const r of first.mocks.ofType("tls:index/privateKey:PrivateKey")) {
             secrets.push(r.state.privateKeyPem);
         }
