@@ -29,7 +29,8 @@ lab: cannot run 'pulumi up': no resource plugin for ${missing[*]}.
 lab: They could not be downloaded, and scripts/toolchain.sh, which builds plugins from
 lab: Go modules, could not build them: the Go module proxy refuses the command, tls
 lab: and random provider modules on this machine (403).
-lab: 'npm run test:e2e' runs the program's node commands against this lab without the engine.
+lab: 'npm run test:e2e' runs the program's node commands and dynamic providers against this
+lab: lab and its control plane, without the engine.
 MSG
 	exit 1
 fi

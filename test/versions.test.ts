@@ -8,7 +8,6 @@ import {
     containerdConfigVersionFor,
     containerdReads,
     parseVersion,
-    profileFor,
     proxyModeDeprecated,
     proxyModeSupported,
 } from "../components/versions";
