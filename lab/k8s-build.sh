@@ -33,6 +33,8 @@ flock 8
 
 export GOFLAGS="-mod=mod -buildvcs=false -trimpath"
 export GOTOOLCHAIN=local CGO_ENABLED=0
+# Go is at /usr/local/go on these machines, not always on PATH (e.g. under sudo).
+if ! command -v go >/dev/null && [ -x /usr/local/go/bin/go ]; then PATH="/usr/local/go/bin:$PATH"; fi
 command -v go >/dev/null || die "go is required to build the lab's Kubernetes binaries"
 
 blog() { printf '[k8s-build] %s\n' "$*" >&2; }
