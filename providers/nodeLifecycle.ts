@@ -126,6 +126,12 @@ export async function removeNode(access: ApiAccess, name: string, drainTimeoutSe
     await apiCall(access, "DELETE", nodePath(name), undefined, undefined, [404]);
 }
 
+/** Waits for the node to be Ready; the outputs record which Node object that was. */
+async function readyOutputs(inputs: NodeLifecycleInputs): Promise<NodeLifecycleOutputs> {
+    const node = await waitForReady(inputs.access, inputs.nodeName, inputs.readyTimeoutSeconds);
+    return { ...inputs, uid: node.metadata.uid, kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "" };
+}
+
 export const nodeLifecycleProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
@@ -148,14 +154,11 @@ export const nodeLifecycleProvider: pulumi.dynamic.ResourceProvider = {
     },
 
     async create(inputs: NodeLifecycleInputs): Promise<pulumi.dynamic.CreateResult> {
-        const node = await waitForReady(inputs.access, inputs.nodeName, inputs.readyTimeoutSeconds);
-        const outs: NodeLifecycleOutputs = { ...inputs, uid: node.metadata.uid, kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "" };
-        return { id: inputs.nodeName, outs };
+        return { id: inputs.nodeName, outs: await readyOutputs(inputs) };
     },
 
     async update(_id: string, _olds: NodeLifecycleOutputs, news: NodeLifecycleInputs): Promise<pulumi.dynamic.UpdateResult> {
-        const node = await waitForReady(news.access, news.nodeName, news.readyTimeoutSeconds);
-        return { outs: { ...news, uid: node.metadata.uid, kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "" } };
+        return { outs: await readyOutputs(news) };
     },
 
     async delete(_id: string, olds: NodeLifecycleOutputs): Promise<void> {

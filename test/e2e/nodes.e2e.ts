@@ -23,19 +23,11 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     let nodes: LabNode[];
     let first: ProgramRun;
     let applied: Map<string, Cmd>;
-    const dynamics = lr.dynamics;
-    const pristine = lr.pristine;
-    const outputs = lr.outputs;
-    const program = (overrides: Record<string, unknown> = {}, only?: LabNode[]) => lr.program(overrides, only);
-    const apply = (cmds: Iterable<Cmd>) => lr.apply(cmds);
-    const destroy = (cmds: Iterable<Cmd>) => lr.destroy(cmds);
-    const run = (cmd: Cmd, which: "create" | "delete", opts = {}) => lr.run(cmd, which, opts);
-    const mustRun = (cmd: Cmd, which: "create" | "delete") => lr.mustRun(cmd, which);
 
     before(async () => {
         await lr.start();
         nodes = lr.nodes;
-        first = await program();
+        first = await lr.program();
         applied = await lr.provision(first);
     });
 
@@ -145,7 +137,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
                 assert.deepEqual(taints, [], `${n.name} taints`);
             }
             // What the lifecycle resource recorded is the node it waited for.
-            const lc = dynamics.get(`${n.name}-membership`)!;
+            const lc = lr.dynamics.get(`${n.name}-membership`)!;
             assert.equal(lc.outs.uid, obj.metadata.uid);
         }
     });
@@ -212,11 +204,11 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("9. re-run: the program registers identical commands, and running them again changes nothing", async () => {
-        const rerun = await program();
+        const rerun = await lr.program();
         const again = commandsOf(rerun, nodes.map((n) => n.name));
         // The dynamic resources see no change either (their diff says so; nothing is called).
         for (const r of [...dynamicsOf(rerun, REGISTRATION).values(), ...dynamicsOf(rerun, LIFECYCLE).values()]) {
-            assert.equal(await updateDynamic(dynamics.get(r.name)!, r), false, `${r.name} would change on a re-run`);
+            assert.equal(await updateDynamic(lr.dynamics.get(r.name)!, r), false, `${r.name} would change on a re-run`);
         }
         for (const [name, c] of applied) {
             const d = again.get(name)!;
@@ -225,7 +217,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         }
         const mtimes = (n: string) => nodeExec(n, `stat -c '%n %Y' ${EXPECTED.map((e) => e[0]).join(" ")}`);
         const mtimesBefore = nodes.map((n) => mtimes(n.name));
-        const results = await apply(again.values());
+        const results = await lr.apply(again.values());
         for (const [name, r] of results) {
             assert.doesNotMatch(r.stdout, /HW_RESTARTED/, `${name} restarted something on a no-op run`);
             assert.doesNotMatch(r.stderr, /writing|downloading|installing/, `${name} changed something on a no-op run:\n${r.stderr}`);
@@ -234,13 +226,13 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("10. change: a new clusterCidr rewrites only kubeproxy-config.yaml and restarts only kube-proxy", async () => {
-        const changedRun = await program({ clusterCidr: "10.200.0.0/16" });
+        const changedRun = await lr.program({ clusterCidr: "10.200.0.0/16" });
         const changed = commandsOf(changedRun, nodes.map((n) => n.name));
         const differ = [...changed.values()].filter((c) => c.create !== applied.get(c.name)!.create || c.stdin !== applied.get(c.name)!.stdin);
         assert.deepEqual(differ.map((c) => c.name).sort(), nodes.map((n) => `${n.name}-kube-proxy`).sort());
         const containerdStart = () => nodes.map((n) => nodeExec(n.name, "systemctl show -p ExecMainStartTimestampMonotonic containerd"));
         const startBefore = containerdStart();
-        const results = await apply(differ);
+        const results = await lr.apply(differ);
         for (const c of differ) {
             const r = results.get(c.name)!;
             assert.deepEqual(r.stdout.match(/HW_RESTARTED .*/g), ["HW_RESTARTED kube-proxy.service"]);
@@ -253,8 +245,8 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         }
         // Each node's lifecycle waits for Ready again after its kube-proxy restart; the token stays.
         const regs = [...dynamicsOf(changedRun, REGISTRATION).values()];
-        assert.equal(await updateDynamic(dynamics.get(regs[0].name)!, regs[0]), false, "the token registration is unchanged");
-        const updated = await Promise.all([...dynamicsOf(changedRun, LIFECYCLE).values()].map((r) => updateDynamic(dynamics.get(r.name)!, r)));
+        assert.equal(await updateDynamic(lr.dynamics.get(regs[0].name)!, regs[0]), false, "the token registration is unchanged");
+        const updated = await Promise.all([...dynamicsOf(changedRun, LIFECYCLE).values()].map((r) => updateDynamic(lr.dynamics.get(r.name)!, r)));
         assert.deepEqual(updated, nodes.map(() => true));
     });
 
@@ -262,24 +254,24 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         const remaining = nodes.filter((n) => n.name !== "worker2");
         // The other nodes' kubelets keep running: their own state dir may change.
         const otherBefore = remaining.map((n) => snapshot(n.name, "/var/lib/kubelet"));
-        const withoutRun = await program({ clusterCidr: "10.200.0.0/16" }, remaining);
+        const withoutRun = await lr.program({ clusterCidr: "10.200.0.0/16" }, remaining);
         const without = commandsOf(withoutRun, remaining.map((n) => n.name));
         const gone = [...applied.values()].filter((c) => !without.has(c.name));
         assert.deepEqual([...new Set(gone.map((c) => c.node))], ["worker2"]);
         for (const [name, c] of without) {
             assert.equal(c.create, applied.get(name)!.create, `${name} would run again`);
         }
-        const goneDynamics = [...dynamics.keys()].filter((k) => !dynamicsOf(withoutRun, LIFECYCLE).has(k) && !dynamicsOf(withoutRun, REGISTRATION).has(k));
+        const goneDynamics = [...lr.dynamics.keys()].filter((k) => !dynamicsOf(withoutRun, LIFECYCLE).has(k) && !dynamicsOf(withoutRun, REGISTRATION).has(k));
         assert.deepEqual(goneDynamics, ["worker2-membership"]);
         // A pod bound to worker2, which the drain must evict (no scheduler in the lab: bound by name).
         kubectl("-n", "default", "run", "drain-me", "--image=registry.invalid/pause:none", "--restart=Never", "--overrides", JSON.stringify({ spec: { nodeName: "worker2" } }));
         // As the engine orders a removal: the dependent lifecycle first (cordon, drain, delete the Node), then the commands.
-        await deleteDynamic(dynamics.get("worker2-membership")!);
-        dynamics.delete("worker2-membership");
+        await deleteDynamic(lr.dynamics.get("worker2-membership")!);
+        lr.dynamics.delete("worker2-membership");
         assert.equal(kubectl("get", "nodes", "-o", "name").split("\n").filter((l) => l === "node/worker2").length, 0, "the Node object is gone");
         assert.equal(kubectl("-n", "default", "get", "pods", "--ignore-not-found", "-o", "name").trim(), "", "the drain evicted the pod");
-        await destroy(gone);
-        assert.deepEqual(diffLines(pristine.get("worker2")!, snapshot("worker2")), [], "worker2 is as it was before the first run");
+        await lr.destroy(gone);
+        assert.deepEqual(diffLines(lr.pristine.get("worker2")!, snapshot("worker2")), [], "worker2 is as it was before the first run");
         assert.equal(nodeExec("worker2", "systemctl list-unit-files kubelet.service kube-proxy.service --no-legend | wc -l").trim(), "0");
         assert.deepEqual(remaining.map((n) => snapshot(n.name, "/var/lib/kubelet")), otherBefore, "the other nodes are untouched");
         const stillReady = kubectlJson("get", "nodes").items.map((n: any) => [n.metadata.name, n.status.conditions.find((c: any) => c.type === "Ready").status]);
@@ -295,21 +287,21 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         assert.equal(kubectl("-n", "kube-system", "get", "secrets", "--field-selector", "type=bootstrap.kubernetes.io/token", "-o", "name").trim(), "");
         assert.equal(kubectl("get", "clusterrolebindings", "-o", "name").split("\n").filter((l) => l.includes("hardway-")).length, 0);
         for (const n of nodes) {
-            assert.deepEqual(diffLines(pristine.get(n.name)!, snapshot(n.name)), [], `${n.name} differs from its snapshot`);
+            assert.deepEqual(diffLines(lr.pristine.get(n.name)!, snapshot(n.name)), [], `${n.name} differs from its snapshot`);
         }
         applied.clear();
     });
 
     it("13. interrupted run: killed midway, run again, it converges like an uninterrupted run", async () => {
         const worker1 = [...commandsOf(first, nodes.map((n) => n.name)).values()].filter((c) => c.node === "worker1");
-        await mustRun(worker1.find((c) => c.phase === "system")!, "create");
-        await mustRun(worker1.find((c) => c.phase === "containerd-install")!, "create");
-        const killed = await run(worker1.find((c) => c.phase === "binaries")!, "create", { killAfterStderr: /downloading/ });
+        await lr.mustRun(worker1.find((c) => c.phase === "system")!, "create");
+        await lr.mustRun(worker1.find((c) => c.phase === "containerd-install")!, "create");
+        const killed = await lr.run(worker1.find((c) => c.phase === "binaries")!, "create", { killAfterStderr: /downloading/ });
         assert.notEqual(killed.status, 0, "the run was cut off");
-        await apply(worker1);
+        await lr.apply(worker1);
         checkFiles("worker1");
-        await destroy(worker1);
-        assert.deepEqual(diffLines(pristine.get("worker1")!, snapshot("worker1")), []);
+        await lr.destroy(worker1);
+        assert.deepEqual(diffLines(lr.pristine.get("worker1")!, snapshot("worker1")), []);
     });
 
     it("14. secrets: no private key or token in any command text, command output, node journal or shell history", () => {
@@ -329,7 +321,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         for (const c of commandsOf(first, nodes.map((n) => n.name)).values()) {
             haystacks.push([`${c.name} create`, c.create], [`${c.name} delete`, c.delete]);
         }
-        outputs.forEach((o, i) => haystacks.push([`command output #${i}`, o.stdout + o.stderr]));
+        lr.outputs.forEach((o, i) => haystacks.push([`command output #${i}`, o.stdout + o.stderr]));
         for (const n of nodes) {
             haystacks.push([`${n.name} journal`, nodeExec(n.name, "journalctl --no-pager -o cat 2>/dev/null || true")]);
             haystacks.push([`${n.name} shell history`, nodeExec(n.name, "cat /root/.bash_history 2>/dev/null || true")]);
