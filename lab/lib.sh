@@ -6,7 +6,23 @@
 LAB_SRC="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 LAB_DIR="${LAB_DIR:-/var/lib/hardway-lab}"
 HARDWAY_CACHE="${HARDWAY_CACHE:-${HOME:-/root}/.cache/hardway-workers}"
-LAB_DEBIAN_MIRROR="${LAB_DEBIAN_MIRROR:-http://deb.debian.org/debian}"
+# The Debian mirror for debootstrap: LAB_DEBIAN_MIRROR, else the first
+# main-archive URI in the host's own apt sources (deb822 or one-line style).
+host_debian_mirror() {
+  local f uri
+  for f in /etc/apt/sources.list.d/*.sources; do
+    [ -f "$f" ] || continue
+    uri="$(awk '/^URIs:/ { for (i = 2; i <= NF; i++) if ($i !~ /security/) { print $i; exit } }' "$f")"
+    [ -n "$uri" ] && { printf '%s\n' "${uri%/}"; return 0; }
+  done
+  for f in /etc/apt/sources.list /etc/apt/sources.list.d/*.list; do
+    [ -f "$f" ] || continue
+    uri="$(awk '$1 == "deb" { for (i = 2; i <= NF; i++) if ($i ~ /^https?:/ && $i !~ /security/) { print $i; exit } }' "$f")"
+    [ -n "$uri" ] && { printf '%s\n' "${uri%/}"; return 0; }
+  done
+  return 1
+}
+LAB_DEBIAN_MIRROR="${LAB_DEBIAN_MIRROR:-$(host_debian_mirror || true)}"
 LAB_SUITE="bookworm"
 LAB_BOOT_TIMEOUT="${LAB_BOOT_TIMEOUT:-180}"
 

@@ -18,6 +18,7 @@ if [ -f "$img.done" ] && [ -d "$img" ]; then
 fi
 
 command -v debootstrap >/dev/null || die "debootstrap is not installed (up.sh installs it)"
+[ -n "$LAB_DEBIAN_MIRROR" ] || die "no Debian mirror: the host's apt sources name none; set LAB_DEBIAN_MIRROR"
 mkdir -p "$(dirname "$img")"
 tmp="$img.building.$$"
 cleanup() {

@@ -68,3 +68,8 @@ export function labScript(name: string, ...args: string[]): string {
     }
     return r.stdout;
 }
+
+/** SSH sessions the node's sshd has accepted since it booted (its journal's "Accepted publickey" lines). */
+export function sshSessions(node: string): number {
+    return Number(nodeExec(node, "journalctl -u ssh.service --no-pager -o cat | grep -c '^Accepted publickey' || true").trim());
+}
