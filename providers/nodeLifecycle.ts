@@ -14,6 +14,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { ApiAccess, ApiError, apiCall, apiRequest, reasonOf, sleep } from "./kubeApi";
+import { hasUnknown } from "./unknown";
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const NODE_LIFECYCLE_VERSION = "1";
@@ -136,11 +137,11 @@ export const nodeLifecycleProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
         for (const key of ["readyTimeoutSeconds", "drainTimeoutSeconds"]) {
-            if (!Number.isInteger(news[key]) || news[key] < 1) {
+            if (!hasUnknown(news[key]) && (!Number.isInteger(news[key]) || news[key] < 1)) {
                 failures.push({ property: key, reason: `${key} must be a positive integer, got ${JSON.stringify(news[key])}` });
             }
         }
-        if (typeof news.nodeName !== "string" || news.nodeName === "") {
+        if (!hasUnknown(news.nodeName) && (typeof news.nodeName !== "string" || news.nodeName === "")) {
             failures.push({ property: "nodeName", reason: "nodeName is required" });
         }
         return { inputs: news, failures };

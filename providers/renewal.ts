@@ -13,6 +13,7 @@
  * and drills move time forward with it).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { hasUnknown } from "./unknown";
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const RENEWAL_PROVIDER_VERSION = "1";
@@ -55,6 +56,9 @@ export function renewalWindow(issuedMs: number, validityHours: number, renewBefo
 export const renewalProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
+        if (hasUnknown([news.validityHours, news.renewBeforeHours])) {
+            return { inputs: news, failures };
+        }
         for (const key of ["validityHours", "renewBeforeHours"]) {
             if (!Number.isInteger(news[key]) || news[key] < 1) {
                 failures.push({ property: key, reason: `${key} must be a positive integer, got ${JSON.stringify(news[key])}` });

@@ -12,6 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { bootstrapRbac, bootstrapTokenSecret } from "../components/render/bootstrap";
 import { ApiAccess, applyObject, deleteObject } from "./kubeApi";
+import { hasUnknown } from "./unknown";
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const TOKEN_REGISTRATION_VERSION = "1";
@@ -64,12 +65,13 @@ async function applyAll(inputs: TokenRegistrationInputs): Promise<TokenRegistrat
 export const tokenRegistrationProvider: pulumi.dynamic.ResourceProvider = {
     async check(_olds: any, news: any): Promise<pulumi.dynamic.CheckResult> {
         const failures: pulumi.dynamic.CheckFailure[] = [];
-        if (typeof news.token !== "string" || !TOKEN_RE.test(news.token)) {
+        // A new token is still unknown at preview: it is checked at `pulumi up`.
+        if (!hasUnknown(news.token) && (typeof news.token !== "string" || !TOKEN_RE.test(news.token))) {
             failures.push({ property: "token", reason: "token must be <6 chars>.<16 chars> of [a-z0-9]" });
         }
         const a = news.access ?? {};
         for (const k of ["server", "caPem", "certPem", "keyPem"]) {
-            if (typeof a[k] !== "string" || a[k] === "") {
+            if (!hasUnknown(a[k]) && (typeof a[k] !== "string" || a[k] === "")) {
                 failures.push({ property: `access.${k}`, reason: `access.${k} is required` });
             }
         }

@@ -7,6 +7,7 @@ import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as forge from "node-forge";
 import * as YAML from "yaml";
+import { ENGINE_UNKNOWN, asPreviewSees, previewDynamic } from "./support/dynamic";
 import { ProgramMocks, Recorded } from "./support/mocks";
 import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa, testSshKey } from "./support/program";
@@ -189,6 +190,23 @@ describe("program under mocks: with API administrator credentials", () => {
         const needle = adminKey.replace(/-----[A-Z ]+-----/g, "").replace(/\s+/g, "").slice(0, 40);
         for (const c of commands(run)) {
             assert.ok(!`${c.inputs.create}${c.inputs.delete}${c.inputs.stdin ?? ""}`.replace(/\s+/g, "").includes(needle), c.name);
+        }
+    });
+
+    it("previews a new stack: every dynamic provider's check passes on the unknowns a preview sends (the token, the certificates)", async () => {
+        const mocks = new ProgramMocks(testCa());
+        mocks.preview = true;
+        mocks.newStack = true;
+        const preview = await runProgram(baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: adminKey }), mocks);
+        const dynamics = preview.mocks.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
+        assert.deepEqual(
+            [...new Set(dynamics.map((r) => r.type))].sort(),
+            ["pulumi-nodejs:dynamic/hardway:NodeLifecycle", "pulumi-nodejs:dynamic/hardway:Renewal", "pulumi-nodejs:dynamic/hardway:TokenRegistration"],
+        );
+        const [reg] = preview.mocks.ofType("pulumi-nodejs:dynamic/hardway:TokenRegistration");
+        assert.equal(asPreviewSees(reg.inputs).token, ENGINE_UNKNOWN, "the new token is unknown at preview");
+        for (const r of dynamics) {
+            assert.deepEqual(await previewDynamic(r), { changes: true, replaces: [] }, r.name);
         }
     });
 

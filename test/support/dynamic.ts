@@ -55,6 +55,42 @@ export async function updateDynamic(applied: Applied, r: Recorded): Promise<bool
     return true;
 }
 
+/** What the engine sends a dynamic provider for a value not known yet (see providers/unknown.ts). */
+export const ENGINE_UNKNOWN = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
+
+/** Inputs as the engine passes them to check and diff in a preview: unknown values as the sentinel string. */
+export function asPreviewSees(v: any): any {
+    if (pulumi.isUnknown(v)) {
+        return ENGINE_UNKNOWN;
+    }
+    if (Array.isArray(v)) {
+        return v.map(asPreviewSees);
+    }
+    if (v && typeof v === "object") {
+        return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, asPreviewSees(x)]));
+    }
+    return v;
+}
+
+/**
+ * A preview of one dynamic resource, as the engine runs it: check with the
+ * unknowns a preview has (it must not fail on them), then diff against what
+ * was applied. A resource not applied yet is a create.
+ */
+export async function previewDynamic(r: Recorded, applied?: Applied): Promise<{ changes: boolean; replaces: string[] }> {
+    const { __provider, ...news } = asPreviewSees(r.inputs);
+    assert.equal(typeof __provider, "string", `${r.name}: the serialized provider is known at preview`);
+    const provider = providerOf(r);
+    const olds = applied?.outs ?? {};
+    const checked = provider.check ? await provider.check(olds, news) : { inputs: news, failures: [] };
+    assert.deepEqual(checked.failures ?? [], [], `${r.name}: check failed at preview`);
+    if (!applied) {
+        return { changes: true, replaces: [] };
+    }
+    const diff = provider.diff ? await provider.diff(applied.id, applied.outs, checked.inputs ?? news) : { changes: true };
+    return { changes: diff.changes !== false, replaces: diff.replaces ?? [] };
+}
+
 export async function deleteDynamic(applied: Applied): Promise<void> {
     await applied.provider.delete!(applied.id, applied.outs);
 }

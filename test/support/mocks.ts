@@ -50,6 +50,14 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     facts: MockFacts = DEBIAN_FACTS;
     /** Real stdout of commands, by resource name (the e2e suite runs them on lab nodes). */
     stdoutByName: Record<string, string> = {};
+    /**
+     * As in a preview: a resource that is not in `memory` yet (new, or with
+     * changed inputs) has no outputs, so everything computed from them is
+     * unknown. Nothing is remembered.
+     */
+    preview = false;
+    /** A preview of a stack that has nothing yet: no command has run, nothing is known. */
+    newStack = false;
 
     /**
      * @param memory outputs by resource name and inputs, shared between runs:
@@ -64,8 +72,10 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const i = plain(args.inputs);
         const key = `${args.type}::${args.name}::${JSON.stringify(i)}`;
-        const extra: Record<string, any> = this.memory.get(key) ?? this.outputsFor(args, i);
-        if (args.type !== "command:remote:Command") {
+        // In a preview of a stack that exists, a command keeps the outputs it has (no one reads a changed command's output).
+        const known = !this.preview || (args.type === "command:remote:Command" && !this.newStack);
+        const extra: Record<string, any> = this.memory.get(key) ?? (known ? this.outputsFor(args, i) : {});
+        if (args.type !== "command:remote:Command" && !this.preview) {
             this.memory.set(key, extra);
         }
         const state = { ...args.inputs, ...extra };

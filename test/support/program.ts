@@ -47,7 +47,7 @@ const INDEX = path.resolve(__dirname, "../../index.ts");
 
 /** Loads a fresh copy of index.ts under new mocks, and resolves every stack output. */
 export async function runProgram(config: Record<string, unknown>, mocks = new ProgramMocks(testCa())): Promise<ProgramRun> {
-    pulumi.runtime.setMocks(mocks, "hardway-workers", "test", false);
+    pulumi.runtime.setMocks(mocks, "hardway-workers", "test", mocks.preview);
     const values: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) {
         values[`hardway-workers:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
@@ -72,7 +72,9 @@ export async function runProgram(config: Record<string, unknown>, mocks = new Pr
 
 async function resolveDeep(v: unknown): Promise<unknown> {
     if (pulumi.Output.isInstance(v)) {
-        return resolveDeep(await new Promise((resolve) => (v as pulumi.Output<unknown>).apply(resolve)));
+        // An unknown output (in a preview) never applies: it stays unknown.
+        const o = v as pulumi.Output<unknown>;
+        return (await (o as any).isKnown) ? resolveDeep(await (o as any).promise()) : pulumi.unknown;
     }
     if (Array.isArray(v)) {
         return Promise.all(v.map(resolveDeep));
