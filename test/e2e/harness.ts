@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as tls from "tls";
 import { LabNode, labConfig, readLabCluster } from "../../scripts/labstack";
-import { Applied, createDynamic, deleteDynamic } from "../support/dynamic";
+import { Applied, createDynamic, deleteDynamic, previewDynamic } from "../support/dynamic";
 import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
 import { containerdInstallScript, systemScript } from "../../components/scripts/node";
@@ -124,6 +124,12 @@ export class LabRun {
 
     /** Clean nodes, a fresh control plane, snapshots of the clean nodes, and the nodes' facts. */
     async start(): Promise<void> {
+        this.prepare();
+        await this.gatherFacts();
+    }
+
+    /** Clean nodes, a fresh control plane, and snapshots of the clean nodes. */
+    prepare(): void {
         // up.sh is idempotent: it builds or starts whatever of the lab is missing (image, mirror, nodes).
         labScript("up.sh");
         labScript("reset.sh");
@@ -137,6 +143,10 @@ export class LabRun {
         for (const n of this.nodes) {
             this.pristine.set(n.name, snapshot(n.name));
         }
+    }
+
+    /** Runs the commands whose output the program reads, and keeps their facts for the mocks. */
+    async gatherFacts(): Promise<void> {
         // The commands whose output the program reads (facts) run first, as the engine runs them first.
         await Promise.all(
             this.nodes.map(async (n) => {
@@ -157,6 +167,28 @@ export class LabRun {
         const mocks = new ProgramMocks(this.ca, this.memory);
         mocks.stdoutByName = this.facts;
         return runProgram(rawLabConfig(overrides, only), mocks);
+    }
+
+    /**
+     * `pulumi preview` of the program with this config against what has been
+     * applied: whatever is new or changed has unknown outputs, and every
+     * dynamic resource's check and diff run on the unknowns the engine would
+     * send. Returns, by name, whether each dynamic resource would change.
+     */
+    async preview(overrides: Record<string, unknown> = {}, only?: LabNode[]): Promise<Map<string, boolean>> {
+        const newStack = this.dynamics.size === 0;
+        const mocks = new ProgramMocks(this.ca, newStack ? new Map() : this.memory);
+        mocks.preview = true;
+        mocks.newStack = newStack;
+        mocks.stdoutByName = this.facts;
+        const run = await runProgram(rawLabConfig(overrides, only), mocks);
+        const out = new Map<string, boolean>();
+        for (const r of run.mocks.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/"))) {
+            const d = await previewDynamic(r, this.dynamics.get(r.name));
+            assert.deepEqual(d.replaces, [], `${r.name} would be replaced`);
+            out.set(r.name, d.changes);
+        }
+        return out;
     }
 
     async run(cmd: Cmd, which: "create" | "delete", opts = {}): Promise<RunResult> {

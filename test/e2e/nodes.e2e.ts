@@ -7,14 +7,12 @@
  * real Kubernetes binaries and the lab's control plane.
  */
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
-import * as os from "os";
-import * as path from "path";
 import { LabNode, readLabCluster } from "../../scripts/labstack";
 import { deleteDynamic, updateDynamic } from "../support/dynamic";
 import { ProgramRun } from "../support/program";
-import { Cmd, LIFECYCLE, LabRun, REGISTRATION, commandsOf, diffLines, dynamicsOf, kubectl, kubectlJson, snapshot, tlsPeer } from "./harness";
+import { checkCertificates, checkClusterNodes, checkContainerdAndUnits, checkFiles, checkKubeProxyRules, checkKubeletServing, checkNothingRejected, checkTlsBootstrapping, fileMtimes } from "./checks";
+import { Cmd, LIFECYCLE, LabRun, REGISTRATION, commandsOf, diffLines, dynamicsOf, kubectl, kubectlJson, snapshot } from "./harness";
 import { lab, nodeExec } from "./lab";
 
 describe("e2e: the program's commands on the lab's real nodes", function () {
@@ -27,46 +25,12 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     before(async () => {
         await lr.start();
         nodes = lr.nodes;
+        // `pulumi preview` of a new stack comes first, as a user runs it: nothing is known yet.
+        const planned = await lr.preview();
+        assert.deepEqual([...planned.values()].every((c) => c), true);
         first = await lr.program();
         applied = await lr.provision(first);
     });
-
-    const EXPECTED: [string, string, string, string, string][] = [
-        ["/etc/kubernetes", "directory", "755", "kubernetes", "kubernetes"],
-        ["/etc/kubernetes/pki", "directory", "700", "kubernetes", "kubernetes"],
-        ["/var/run/kubernetes", "directory", "755", "kubernetes", "kubernetes"],
-        ["/etc/cni/net.d", "directory", "755", "root", "root"],
-        ["/opt/cni/bin", "directory", "755", "root", "root"],
-        ["/usr/local/sbin/kubelet", "regular file", "755", "root", "root"],
-        ["/usr/local/sbin/kube-proxy", "regular file", "755", "root", "root"],
-        ["/usr/local/sbin/crictl", "regular file", "755", "root", "root"],
-        ["/opt/cni/bin/loopback", "regular file", "755", "root", "root"],
-        ["/opt/cni/bin/bridge", "regular file", "755", "root", "root"],
-        ["/etc/containerd/config.toml", "regular file", "644", "root", "root"],
-        ["/etc/cni/net.d/99-loopback.conf", "regular file", "644", "root", "root"],
-        ["/etc/kubernetes/bootstrap.kubeconfig", "regular file", "600", "root", "root"],
-        ["/etc/kubernetes/kubelet-config.yaml", "regular file", "644", "root", "root"],
-        ["/etc/kubernetes/pki/ca.crt", "regular file", "644", "root", "root"],
-        ["/etc/kubernetes/pki/kubelet.crt", "regular file", "644", "root", "root"],
-        ["/etc/kubernetes/pki/kubelet.key", "regular file", "600", "root", "root"],
-        ["/etc/kubernetes/pki/kube-proxy.crt", "regular file", "644", "root", "root"],
-        ["/etc/kubernetes/pki/kube-proxy.key", "regular file", "600", "root", "root"],
-        ["/etc/kubernetes/kube-proxy.kubeconfig", "regular file", "600", "root", "root"],
-        ["/etc/kubernetes/kubeproxy-config.yaml", "regular file", "644", "root", "root"],
-        ["/etc/systemd/system/kubelet.service", "regular file", "644", "root", "root"],
-        ["/etc/systemd/system/kube-proxy.service", "regular file", "644", "root", "root"],
-        ["/etc/tmpfiles.d/hardway-kubernetes.conf", "regular file", "644", "root", "root"],
-    ];
-
-    function checkFiles(node: string): void {
-        const out = nodeExec(node, `stat -c '%n|%F|%a|%U|%G' ${EXPECTED.map((e) => e[0]).join(" ")}`);
-        assert.deepEqual(
-            out.trim().split("\n").map((l) => l.split("|")),
-            EXPECTED,
-        );
-        const stray = nodeExec(node, "find /etc/kubernetes /etc/cni /opt/cni /usr/local/sbin /etc/containerd /etc/systemd/system -name '*.hw-tmp' -print");
-        assert.equal(stray, "", "no temp file is left behind");
-    }
 
     it("1. files: every file and directory from the guide, with its owner, group and mode", () => {
         for (const n of nodes) {
@@ -75,135 +39,40 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("2. certificates: the guide's CN, O and SANs, verified against the lab CA with openssl", () => {
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hw-e2e-"));
-        try {
-            for (const n of nodes) {
-                for (const [file, subject, purpose] of [
-                    ["kubelet.crt", `CN = system:node:${n.fqdn}`, "sslserver"],
-                    ["kube-proxy.crt", "CN = system:kube-proxy", "sslclient"],
-                ]) {
-                    const local = path.join(dir, `${n.name}-${file}`);
-                    fs.writeFileSync(local, nodeExec(n.name, `cat /etc/kubernetes/pki/${file}`));
-                    const text = execFileSync("openssl", ["x509", "-in", local, "-noout", "-subject", "-ext", "subjectAltName"]).toString();
-                    assert.match(text, new RegExp(subject.replace(/[.]/g, "\\.")));
-                    assert.match(text, file === "kubelet.crt" ? /O = system:nodes/ : /O = system:node-proxier/);
-                    assert.match(text, new RegExp(`DNS:${n.fqdn.replace(/\./g, "\\.")}`));
-                    assert.match(text, new RegExp(`IP Address:${n.ip.replace(/\./g, "\\.")}`));
-                    execFileSync("openssl", ["verify", "-CAfile", lab().caCertFile, "-purpose", purpose, local]);
-                }
-                // The key on the node is the certificate's key.
-                const keyMod = nodeExec(n.name, "openssl pkey -in /etc/kubernetes/pki/kubelet.key -pubout");
-                const certMod = nodeExec(n.name, "openssl x509 -in /etc/kubernetes/pki/kubelet.crt -noout -pubkey");
-                assert.equal(keyMod, certMod);
-            }
-        } finally {
-            fs.rmSync(dir, { recursive: true, force: true });
-        }
+        checkCertificates(nodes);
     });
 
     it("3. containerd carries the real kubernetes gid and runs; units verify and are enabled", () => {
-        for (const n of nodes) {
-            const gid = nodeExec(n.name, "getent group kubernetes | cut -d: -f3").trim();
-            assert.match(gid, /^\d+$/);
-            assert.match(nodeExec(n.name, "cat /etc/containerd/config.toml"), new RegExp(`^gid = ${gid}$`, "m"));
-            assert.equal(nodeExec(n.name, "systemctl is-active containerd").trim(), "active");
-            assert.equal(nodeExec(n.name, "stat -c %g /var/run/containerd/containerd.sock").trim(), gid);
-            const verify = nodeExec(
-                n.name,
-                "systemd-analyze verify /etc/systemd/system/kubelet.service /etc/systemd/system/kube-proxy.service 2>&1; echo rc=$?",
-            );
-            assert.match(verify, /rc=0$/m, verify);
-            assert.deepEqual(verify.split("\n").filter((l) => /kubelet\.service|kube-proxy\.service/.test(l)), [], verify);
-            assert.equal(nodeExec(n.name, "systemctl is-enabled kubelet kube-proxy").trim(), "enabled\nenabled");
-        }
+        checkContainerdAndUnits(nodes);
     });
 
     it("4. cluster: all four nodes registered and Ready on the real kubelet; control-plane nodes carry the NoSchedule taint", () => {
-        const list = kubectlJson("get", "nodes").items;
-        assert.deepEqual(list.map((n: any) => n.metadata.name).sort(), nodes.map((n) => n.name).sort());
+        const objects = checkClusterNodes(nodes, lab().mirror.kubernetesVersion);
         for (const n of nodes) {
-            const obj = list.find((x: any) => x.metadata.name === n.name);
-            assert.equal(obj.status.conditions.find((c: any) => c.type === "Ready").status, "True", `${n.name} is Ready`);
-            assert.equal(obj.status.nodeInfo.kubeletVersion, `v${lab().mirror.kubernetesVersion}`);
-            assert.deepEqual(
-                obj.status.addresses.filter((a: any) => a.type === "InternalIP").map((a: any) => a.address),
-                [n.ip],
-            );
-            // (node.kubernetes.io/* taints come and go with the node lifecycle controller)
-            const taints = (obj.spec.taints ?? []).map((t: any) => `${t.key}:${t.effect}`).filter((t: string) => !t.startsWith("node.kubernetes.io/"));
-            if (n.role === "control-plane") {
-                assert.deepEqual(taints, ["node-role.kubernetes.io/control-plane:NoSchedule"], `${n.name} taints`);
-            } else {
-                assert.deepEqual(taints, [], `${n.name} taints`);
-            }
             // What the lifecycle resource recorded is the node it waited for.
-            const lc = lr.dynamics.get(`${n.name}-membership`)!;
-            assert.equal(lc.outs.uid, obj.metadata.uid);
+            assert.equal(lr.dynamics.get(`${n.name}-membership`)!.outs.uid, objects.get(n.name).metadata.uid);
         }
     });
 
     it("5. TLS bootstrapping: each kubelet's client certificate came from a CSR of system:bootstrap:<token id>, approved and signed", () => {
-        const tokenId: string = first.outputs.bootstrapTokenId;
-        const secret = kubectlJson("-n", "kube-system", "get", "secret", `bootstrap-token-${tokenId}`);
-        assert.equal(secret.type, "bootstrap.kubernetes.io/token");
-        const csrs = kubectlJson("get", "csr").items;
-        for (const n of nodes) {
-            const current = nodeExec(n.name, "openssl x509 -in /etc/kubernetes/pki/kubelet-client-current.pem");
-            const subject = nodeExec(n.name, "openssl x509 -in /etc/kubernetes/pki/kubelet-client-current.pem -noout -subject").trim();
-            assert.equal(subject, `subject=O = system:nodes, CN = system:node:${n.name}`);
-            const issued = csrs.filter(
-                (c: any) => c.status?.certificate && Buffer.from(c.status.certificate, "base64").toString("utf8").trim() === current.trim(),
-            );
-            assert.equal(issued.length, 1, `${n.name}: exactly one CSR issued its client certificate`);
-            const csr = issued[0];
-            assert.equal(csr.spec.username, `system:bootstrap:${tokenId}`);
-            assert.ok(csr.spec.groups.includes("system:bootstrappers"));
-            assert.equal(csr.spec.signerName, "kubernetes.io/kube-apiserver-client-kubelet");
-            assert.ok(csr.status.conditions.some((c: any) => c.type === "Approved" && c.status === "True"), `${n.name}: CSR approved`);
-            execFileSync("bash", ["-c", 'openssl verify -CAfile "$1" <(printf "%s" "$2")', "_", lab().caCertFile, current]);
-        }
+        checkTlsBootstrapping(nodes, first.outputs.bootstrapTokenId);
     });
 
     it("6. the API server reaches each kubelet through its serving certificate (IP and FQDN SANs)", async () => {
-        for (const n of nodes) {
-            // kube-apiserver runs with --kubelet-certificate-authority: it verifies the kubelet's certificate.
-            assert.equal(kubectl("get", "--raw", `/api/v1/nodes/${n.name}/proxy/healthz`).trim(), "ok");
-            const configz = JSON.parse(kubectl("get", "--raw", `/api/v1/nodes/${n.name}/proxy/configz`));
-            assert.equal(configz.kubeletconfig.tlsCertFile, "/etc/kubernetes/pki/kubelet.crt");
-            // The certificate the kubelet serves verifies by the node's IP and by its FQDN.
-            for (const host of [n.ip, n.fqdn]) {
-                const peer = await tlsPeer(n.ip, 10250, host, fs.readFileSync(lab().caCertFile, "utf8"));
-                assert.equal(peer.subject, `CN=system:node:${n.fqdn},O=system:nodes`, `${n.name} via ${host}`);
-            }
-        }
+        await checkKubeletServing(nodes);
     });
 
     it("7. kube-proxy runs and programs its rules (iptables mode: the lab kernel has no ip_vs)", () => {
-        assert.equal(fs.existsSync("/proc/net/ip_vs"), false, "this lab kernel has no ip_vs; if it gains it, check ipvs here");
-        const svcIp = kubectlJson("-n", "default", "get", "service", "kubernetes").spec.clusterIP;
-        for (const n of nodes) {
-            assert.equal(nodeExec(n.name, "systemctl is-active kube-proxy").trim(), "active");
-            const rules = nodeExec(n.name, "iptables -w -t nat -S KUBE-SERVICES");
-            assert.match(rules, new RegExp(`-d ${svcIp.replace(/\./g, "\\.")}/32 .*--dport 443 .*-j KUBE-SVC-`), `${n.name}: the kubernetes service is programmed`);
-            const svcChain = /-j (KUBE-SVC-\S+)/.exec(rules.split("\n").find((l) => l.includes(`-d ${svcIp}/32`))!)![1];
-            assert.match(nodeExec(n.name, `iptables -w -t nat -S ${svcChain}`), /-j KUBE-SEP-/, `${n.name}: with its endpoint`);
-        }
+        checkKubeProxyRules(nodes);
     });
 
     it("8. the real kubelet and kube-proxy accept every rendered flag and config field", () => {
-        for (const n of nodes) {
-            const kubelet = nodeExec(n.name, "journalctl -u kubelet --no-pager -o cat");
-            const proxy = nodeExec(n.name, "journalctl -u kube-proxy --no-pager -o cat");
-            for (const [unit, log] of [["kubelet", kubelet], ["kube-proxy", proxy]]) {
-                assert.doesNotMatch(log, /unknown flag|strict decoding error|unknown field|lenient decoding/i, `${n.name} ${unit} rejected something`);
-            }
-            // The one deprecated flag is the seed's --register-node, kept as the guide has it (still accepted).
-            const deprecated = [...new Set(kubelet.match(/Flag --[a-z-]+ has been deprecated/g) ?? [])];
-            assert.deepEqual(deprecated, ["Flag --register-node has been deprecated"], `${n.name}: deprecated kubelet flags`);
-        }
+        checkNothingRejected(nodes);
     });
 
     it("9. re-run: the program registers identical commands, and running them again changes nothing", async () => {
+        const planned = await lr.preview();
+        assert.deepEqual([...planned].filter(([, changes]) => changes), [], "a preview plans no dynamic resource change");
         const rerun = await lr.program();
         const again = commandsOf(rerun, nodes.map((n) => n.name));
         // The dynamic resources see no change either (their diff says so; nothing is called).
@@ -215,17 +84,22 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
             assert.equal(d.create, c.create, `${name}: create text changed on a re-run`);
             assert.equal(d.stdin, c.stdin, `${name}: stdin changed on a re-run`);
         }
-        const mtimes = (n: string) => nodeExec(n, `stat -c '%n %Y' ${EXPECTED.map((e) => e[0]).join(" ")}`);
-        const mtimesBefore = nodes.map((n) => mtimes(n.name));
+        const mtimesBefore = nodes.map((n) => fileMtimes(n.name));
         const results = await lr.apply(again.values());
         for (const [name, r] of results) {
             assert.doesNotMatch(r.stdout, /HW_RESTARTED/, `${name} restarted something on a no-op run`);
             assert.doesNotMatch(r.stderr, /writing|downloading|installing/, `${name} changed something on a no-op run:\n${r.stderr}`);
         }
-        assert.deepEqual(nodes.map((n) => mtimes(n.name)), mtimesBefore, "no file was rewritten");
+        assert.deepEqual(nodes.map((n) => fileMtimes(n.name)), mtimesBefore, "no file was rewritten");
     });
 
     it("10. change: a new clusterCidr rewrites only kubeproxy-config.yaml and restarts only kube-proxy", async () => {
+        const planned = await lr.preview({ clusterCidr: "10.200.0.0/16" });
+        assert.deepEqual(
+            [...planned].filter(([, changes]) => changes).map(([name]) => name).sort(),
+            nodes.map((n) => `${n.name}-membership`).sort(),
+            "a preview plans the memberships' wait for Ready, and nothing else dynamic",
+        );
         const changedRun = await lr.program({ clusterCidr: "10.200.0.0/16" });
         const changed = commandsOf(changedRun, nodes.map((n) => n.name));
         const differ = [...changed.values()].filter((c) => c.create !== applied.get(c.name)!.create || c.stdin !== applied.get(c.name)!.stdin);
