@@ -17,9 +17,9 @@
 #     proxy does not serve);
 #   - `pulumi-resource-pulumi-nodejs`, the launcher for dynamic providers, taken
 #     from github.com/pulumi/pulumi/sdk/v3 (nodejs/dist);
-#   - the resource plugins `command`, `tls` and `random` at the versions the npm
-#     packages in package-lock.json expect, installed into $PULUMI_HOME (default
-#     ~/.pulumi) with `pulumi plugin install resource NAME VERSION --file BINARY`.
+#
+# It does not provide the resource plugins `command`, `tls` and `random`:
+# scripts/plugins.ts looks for them where a normal Pulumi install keeps them.
 #
 # Everything built is cached outside the repository, one folder per component and
 # version: ${HARDWAY_CACHE:-$HOME/.cache/hardway-workers}/toolchain/<component>-<version>/
@@ -27,12 +27,8 @@
 #
 # Environment
 #   HARDWAY_CACHE              cache root (default: $HOME/.cache/hardway-workers)
-#   PULUMI_HOME                where plugins are installed (default: ~/.pulumi)
-#   HARDWAY_TOOLCHAIN_STRICT=1 fail (exit 1) when a resource plugin cannot be
-#                              provided; by default that is a warning
 #   HARDWAY_PULUMI_CLI_VERSION force the CLI version to build (e.g. v3.274.1)
-#   PULUMI_VERSION, PULUMI_COMMAND_VERSION, PULUMI_TLS_VERSION, PULUMI_RANDOM_VERSION
-#                              used only when package-lock.json lacks the package
+#   PULUMI_VERSION             used only when package-lock.json lacks @pulumi/pulumi
 #
 # Callers that run pulumi should also set
 #   PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true  (nothing can be downloaded here;
@@ -53,7 +49,6 @@ REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 CACHE_ROOT="${HARDWAY_CACHE:-${HOME}/.cache/hardway-workers}/toolchain"
 LOCK_FILE="${REPO_ROOT}/package-lock.json"
 LANGHOST_SRC="${SCRIPT_DIR}/toolchain/langhost/main.go"
-STRICT="${HARDWAY_TOOLCHAIN_STRICT:-0}"
 
 export PULUMI_SKIP_UPDATE_CHECK="true"
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true"
@@ -87,20 +82,6 @@ lock_version() {
 	' "${LOCK_FILE}" "$1"
 }
 
-# plugin_version NPM_PACKAGE NPM_VERSION: the provider version the SDK package
-# expects (package.json "pulumi.version"), when it is installed; else NPM_VERSION.
-plugin_version() {
-	local pj="${REPO_ROOT}/node_modules/$1/package.json"
-	local v=""
-	if [[ -f "${pj}" ]]; then
-		v="$(node -e '
-			const p = require(process.argv[1]);
-			if (p.version === process.argv[2] && p.pulumi && p.pulumi.version) process.stdout.write(String(p.pulumi.version));
-		' "${pj}" "$2")"
-	fi
-	printf '%s' "${v:-$2}"
-}
-
 # wanted NPM_PACKAGE ENV_FALLBACK_NAME
 wanted() {
 	local v
@@ -114,10 +95,7 @@ wanted() {
 }
 
 WANT_PULUMI="$(wanted "@pulumi/pulumi" PULUMI_VERSION)"
-WANT_COMMAND="$(plugin_version "@pulumi/command" "$(wanted "@pulumi/command" PULUMI_COMMAND_VERSION)")"
-WANT_TLS="$(plugin_version "@pulumi/tls" "$(wanted "@pulumi/tls" PULUMI_TLS_VERSION)")"
-WANT_RANDOM="$(plugin_version "@pulumi/random" "$(wanted "@pulumi/random" PULUMI_RANDOM_VERSION)")"
-log "wanted: pulumi v${WANT_PULUMI}, command ${WANT_COMMAND}, tls ${WANT_TLS}, random ${WANT_RANDOM}"
+log "wanted: pulumi v${WANT_PULUMI}"
 
 # ---------------------------------------------------------------------------
 # Go module helpers
@@ -180,26 +158,6 @@ nonlocal_replaces() {
 			line = ""
 		}
 	' "$1"
-}
-
-# pseudo_from_tag MODULE_OF_TAG TAG_VERSION MAJOR: a pseudo-version for the commit
-# that MODULE_OF_TAG@TAG_VERSION was taken from (per the proxy's .info Origin).
-pseudo_from_tag() {
-	local info
-	info="$(in_work go mod download -json "$1@$2" 2>/dev/null || true)"
-	printf '%s' "${info}" | node -e '
-		let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-			try {
-				const j = JSON.parse(s);
-				if (!j.Info) return;
-				const i = JSON.parse(require("fs").readFileSync(j.Info, "utf8"));
-				if (!i.Origin || !i.Origin.Hash || !i.Time) return;
-				const t = i.Time.replace(/[-:TZ]/g, "").slice(0, 14);
-				const major = Number(process.argv[1]);
-				const base = major >= 2 ? "v" + major + ".0.0-" : "v0.0.0-";
-				process.stdout.write(base + t + "-" + i.Origin.Hash.slice(0, 12));
-			} catch (e) {}
-		});' "$3"
 }
 
 # ---------------------------------------------------------------------------
@@ -345,176 +303,8 @@ PULUMI="${BIN_DIR}/pulumi"
 export PATH="${BIN_DIR}:${PATH}"
 log "pulumi: $("${PULUMI}" version)"
 
-# ---------------------------------------------------------------------------
-# Resource plugins
-# ---------------------------------------------------------------------------
-
-# go_generate_schema DIR: produce schema-embed.json (what `go generate` does in
-# the bridged providers) when it is missing.
-go_generate_schema() {
-	local cmd_dir="$1"
-	[[ -f "${cmd_dir}/schema.json" && ! -f "${cmd_dir}/schema-embed.json" ]] || return 0
-	if ! grep -q 'schema-embed.json' "${cmd_dir}"/*.go 2>/dev/null; then
-		return 0
-	fi
-	log "  generating schema-embed.json"
-	if ! (cd "${cmd_dir}" && go generate . >&2); then
-		log "  go generate failed; embedding schema.json as is"
-	fi
-	[[ -f "${cmd_dir}/schema-embed.json" ]] || cp "${cmd_dir}/schema.json" "${cmd_dir}/schema-embed.json"
-}
-
-# make_shims SRC_DIR: recreate local `replace X => ./dir` modules that the module
-# zip lacks (nested modules are cut out of it). The bridged providers keep a
-# shim module there whose only job is to expose the Terraform provider's
-# internal New() to the bridge.
-make_shims() {
-	local src="$1" line from to tfmod tfver tfdir
-	while IFS= read -r line; do
-		from="$(awk '{ print $1 }' <<<"${line}")"
-		to="$(awk '{ print $3 }' <<<"${line}")"
-		[[ -d "${src}/${to}" ]] && continue
-		case "${from}" in
-		*/shim) ;;
-		*)
-			log "  local replace ${from} => ${to} is missing and is not a shim"
-			return 1
-			;;
-		esac
-		tfmod="${from%/shim}"
-		tfver="$(awk -v m="${tfmod}" '$1 == m { print $2; exit }' <(sed -E 's/^[[:space:]]*(require[[:space:]]+)?//' "${src}/go.mod"))"
-		[[ -n "${tfver}" ]] || tfver="latest"
-		tfdir="$(mod_download "${tfmod}@${tfver}")" || return 1
-		[[ -d "${tfdir}/internal/provider" ]] || {
-			log "  ${tfmod}@${tfver} has no internal/provider package"
-			return 1
-		}
-		log "  recreating ${from} (wraps ${tfmod}@${tfver} internal/provider.New)"
-		mkdir -p "${src}/${to}"
-		printf 'module %s\n\ngo 1.24\n\nrequire %s %s\n' "${from}" "${tfmod}" "${tfver}" >"${src}/${to}/go.mod"
-		cat >"${src}/${to}/shim.go" <<EOF
-// Package shim exposes the Terraform provider to the Pulumi bridge.
-// Generated by scripts/toolchain.sh.
-package shim
-
-import (
-	tfpf "github.com/hashicorp/terraform-plugin-framework/provider"
-	tfprovider "${tfmod}/internal/provider"
-)
-
-func NewProvider() tfpf.Provider { return tfprovider.New() }
-EOF
-		(cd "${src}/${to}" && go mod tidy >&2) || return 1
-	done < <(awk '
-		/^replace[ \t]*\($/ { b = 1; next }
-		b && /^\)/ { b = 0; next }
-		{ l = $0; if (!b) { if (l !~ /^replace[ \t]/) next; sub(/^replace[ \t]+/, "", l) } }
-		l ~ /=>[ \t]*\.\.?\// { sub(/\/\/.*/, "", l); n = split(l, p, "=>"); gsub(/^[ \t]+|[ \t]+$/, "", p[1]); gsub(/^[ \t]+|[ \t]+$/, "", p[2]); split(p[1], a, " "); print a[1] " => " p[2] }
-	' "${src}/go.mod")
-}
-
-# build_provider NAME VERSION MODULE MAJOR REPO_ROOT_MODULE SDK_MODULE VERSION_VAR OUT
-#   MODULE       Go module of the provider (e.g. github.com/pulumi/pulumi-tls/provider/v5)
-#   MAJOR        major version in MODULE's path (0/1 when it has none)
-#   VERSION_VAR  the string variable set by -X to the version
-build_provider() {
-	local name="$1" ver="$2" module="$3" major="$4" rootmod="$5" sdkmod="$6" vervar="$7" out="$8"
-	need_go
-	log "building pulumi-resource-${name} ${ver} from ${module}"
-	local cands=("v${ver}") p dir="" cand
-	p="$(pseudo_from_tag "${rootmod}" "v${ver}" "${major}")" && [[ -n "${p}" ]] && cands+=("${p}")
-	p="$(pseudo_from_tag "${sdkmod}" "v${ver}" "${major}")" && [[ -n "${p}" ]] && cands+=("${p}")
-	for cand in "${cands[@]}"; do
-		if dir="$(mod_download "${module}@${cand}")"; then
-			log "  using ${module}@${cand}"
-			break
-		fi
-		dir=""
-	done
-	if [[ -z "${dir}" ]]; then
-		log "  ${module} is not served by the Go module proxy at any of: ${cands[*]}"
-		return 1
-	fi
-	local src="${WORK}/provider-${name}"
-	rm -rf "${src}"
-	cp -R "${dir}" "${src}"
-	chmod -R u+w "${src}"
-	make_shims "${src}" || return 1
-	local cmd_dir="${src}/cmd/pulumi-resource-${name}"
-	[[ -d "${cmd_dir}" ]] || {
-		log "  ${module} has no cmd/pulumi-resource-${name}"
-		return 1
-	}
-	go_generate_schema "${cmd_dir}"
-	local ldflags="-s -w -X ${vervar}=${ver}"
-	(
-		cd "${src}"
-		go build -trimpath -ldflags "${ldflags}" -o "${out}.tmp" "./cmd/pulumi-resource-${name}" >&2 ||
-			{ go mod tidy >&2 && go build -trimpath -ldflags "${ldflags}" -o "${out}.tmp" "./cmd/pulumi-resource-${name}" >&2; }
-	) || return 1
-	mv -f "${out}.tmp" "${out}"
-}
-
-INSTALLED="$("${PULUMI}" plugin ls --json 2>/dev/null | node -e '
-	let s = ""; process.stdin.on("data", d => s += d).on("end", () => {
-		try { for (const p of JSON.parse(s) || []) if (p.kind === "resource") console.log(p.name + "@" + String(p.version).replace(/^v/, "")); } catch (e) {}
-	});' || true)"
-
-FAILED=()
-# provide_plugin NAME VERSION MODULE MAJOR REPO_ROOT_MODULE SDK_MODULE VERSION_VAR
-provide_plugin() {
-	local name="$1" ver="$2"
-	if grep -qxF "${name}@${ver}" <<<"${INSTALLED}"; then
-		log "plugin ${name} ${ver}: installed"
-		return 0
-	fi
-	local dir="${CACHE_ROOT}/${name}-v${ver}" bin
-	bin="${dir}/pulumi-resource-${name}"
-	mkdir -p "${dir}"
-	if [[ ! -x "${bin}" ]]; then
-		# A failed attempt is remembered for a day (the answers are the proxy's
-		# and do not change by the minute); HARDWAY_TOOLCHAIN_RETRY=1 retries now.
-		local miss="${dir}/.unavailable"
-		if [[ "${HARDWAY_TOOLCHAIN_RETRY:-0}" != "1" && -f "${miss}" && -n "$(find "${miss}" -mmin -1440 2>/dev/null)" ]]; then
-			log "WARNING: plugin ${name} ${ver} could not be built on $(date -r "${miss}" '+%F %T') (see ${miss}); HARDWAY_TOOLCHAIN_RETRY=1 retries"
-			FAILED+=("${name}@${ver}")
-			return 0
-		fi
-		local built=1
-		build_provider "${name}" "${ver}" "$3" "$4" "$5" "$6" "$7" "${bin}" 2>"${miss}.log" || built=0
-		cat "${miss}.log" >&2
-		if ((built == 0)); then
-			mv -f "${miss}.log" "${miss}"
-			log "WARNING: plugin ${name} ${ver} could not be built; programs using @pulumi/${name} will fail"
-			FAILED+=("${name}@${ver}")
-			return 0
-		fi
-		rm -f "${miss}" "${miss}.log"
-	fi
-	log "installing plugin ${name} ${ver} into ${PULUMI_HOME:-$HOME/.pulumi}"
-	"${PULUMI}" plugin install resource "${name}" "${ver}" --file "${bin}" >&2
-}
-
-provide_plugin command "${WANT_COMMAND}" \
-	"github.com/pulumi/pulumi-command/provider" 1 \
-	"github.com/pulumi/pulumi-command" "github.com/pulumi/pulumi-command/sdk" \
-	"github.com/pulumi/pulumi-command/provider/pkg/version.Version"
-TLS_MAJOR="${WANT_TLS%%.*}"
-provide_plugin tls "${WANT_TLS}" \
-	"github.com/pulumi/pulumi-tls/provider/v${TLS_MAJOR}" "${TLS_MAJOR}" \
-	"github.com/pulumi/pulumi-tls/v${TLS_MAJOR}" "github.com/pulumi/pulumi-tls/sdk/v${TLS_MAJOR}" \
-	"github.com/pulumi/pulumi-tls/provider/v${TLS_MAJOR}/version.Version"
-RANDOM_MAJOR="${WANT_RANDOM%%.*}"
-provide_plugin random "${WANT_RANDOM}" \
-	"github.com/pulumi/pulumi-random/provider/v${RANDOM_MAJOR}" "${RANDOM_MAJOR}" \
-	"github.com/pulumi/pulumi-random/v${RANDOM_MAJOR}" "github.com/pulumi/pulumi-random/sdk/v${RANDOM_MAJOR}" \
-	"github.com/pulumi/pulumi-random/provider/v${RANDOM_MAJOR}/version.Version"
-
-if ((${#FAILED[@]} > 0)); then
-	log "WARNING: resource plugins not provided: ${FAILED[*]}"
-	if [[ "${STRICT}" == "1" ]]; then
-		die "HARDWAY_TOOLCHAIN_STRICT=1 and some resource plugins are missing"
-	fi
-fi
+# The resource plugins (command, tls, random) are not this script's: like any
+# Pulumi install, the project finds them where `pulumi plugin install` puts
+# them, or on PATH (scripts/plugins.ts).
 
 printf '%s\n' "${BIN_DIR}"
