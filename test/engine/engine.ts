@@ -34,10 +34,10 @@ export function nameOf(urn: string): string {
     return urn.slice(urn.lastIndexOf("::") + 2);
 }
 
-/** Every step the engine took or planned (but "same"), in order. */
+/** Every step the engine took or planned on the program's resources (but "same"; the default providers are the engine's), in order. */
 export function stepsOf(events: EngineEvent[]): Step[] {
     return events
-        .filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same")
+        .filter((e) => e.resourcePreEvent && e.resourcePreEvent.metadata.op !== "same" && !e.resourcePreEvent.metadata.type.startsWith("pulumi:providers:"))
         .map((e) => {
             const m = e.resourcePreEvent!.metadata;
             return { op: m.op, type: m.type, name: nameOf(m.urn) };
