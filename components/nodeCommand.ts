@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "./config";
+import { stdinOf } from "./scripts";
 
 export function connectionFor(node: NodeConfig, cluster: WorkerConfig): command.types.input.remote.ConnectionArgs {
     return {
@@ -21,8 +22,16 @@ export interface NodeCommandArgs {
     connection: command.types.input.remote.ConnectionArgs;
     create: pulumi.Input<string>;
     delete: string;
-    /** Secret values, one base64 line each, in the order the script reads them. */
-    secrets?: pulumi.Input<string>[];
+    /** Secret values by name, sent on stdin (stdinOf); the script reads the same names (HW_SECRETS). */
+    secrets?: Record<string, pulumi.Input<string>>;
+}
+
+/** The secrets a phase's script reads (secretNames of its files) must be exactly the ones its command sends. */
+export function checkSecrets(command: string, reads: string[], sends: Record<string, unknown>): void {
+    const sent = Object.keys(sends).sort();
+    if (reads.join(",") !== sent.join(",")) {
+        throw new Error(`${command}: its script reads the secrets [${reads.join(", ")}] but the command sends [${sent.join(", ")}]`);
+    }
 }
 
 /**
@@ -31,11 +40,7 @@ export interface NodeCommandArgs {
  */
 export function nodeCommand(name: string, args: NodeCommandArgs, opts: pulumi.CustomResourceOptions): remote.Command {
     const stdin =
-        args.secrets && args.secrets.length > 0
-            ? pulumi.secret(
-                  pulumi.all(args.secrets).apply((values) => values.map((v) => Buffer.from(v).toString("base64")).join("\n") + "\n"),
-              )
-            : undefined;
+        args.secrets && Object.keys(args.secrets).length > 0 ? pulumi.secret(pulumi.all(args.secrets).apply(stdinOf)) : undefined;
     return new remote.Command(
         name,
         {

@@ -8,7 +8,7 @@ import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "./config";
 import { NodeCertificate } from "./certificate";
-import { nodeCommand } from "./nodeCommand";
+import { checkSecrets, nodeCommand } from "./nodeCommand";
 import { PATHS } from "./paths";
 import { renderLoopbackConf } from "./render/cni";
 import { renderContainerdConfig } from "./render/containerd";
@@ -16,7 +16,7 @@ import { downloadPlan } from "./render/downloads";
 import { ClusterRef, renderBootstrapKubeconfig, renderCertKubeconfig } from "./render/kubeconfig";
 import { KubeletInput, renderKubeletConfig, renderKubeletUnit } from "./render/kubelet";
 import { renderKubeProxyConfig, renderKubeProxyUnit } from "./render/kubeproxy";
-import { FileStep, parseFacts } from "./scripts";
+import { FileStep, parseFacts, secretNames } from "./scripts";
 import {
     binariesScript,
     binariesUndoScript,
@@ -222,15 +222,17 @@ export class KubeletService extends pulumi.ComponentResource {
             },
             { path: PATHS.caBundle, mode: "0644", ...ROOT_FILE, effect: "restart", content: cluster.caBundlePem },
             { path: PATHS.kubeletCert, mode: "0644", ...ROOT_FILE, effect: "restart", content: certPem },
-            { path: PATHS.kubeletKey, mode: "0600", ...ROOT_FILE, effect: "restart", content: { secret: 0 } },
+            { path: PATHS.kubeletKey, mode: "0600", ...ROOT_FILE, effect: "restart", content: { secret: "kubeletKey" } },
             // Read only until the kubelet holds its own client certificate: a new token needs no restart.
-            { path: PATHS.bootstrapKubeconfig, mode: "0600", ...ROOT_FILE, effect: "none", content: { secret: 1 } },
+            { path: PATHS.bootstrapKubeconfig, mode: "0600", ...ROOT_FILE, effect: "none", content: { secret: "bootstrapKubeconfig" } },
             { path: PATHS.kubeletConfig, mode: "0644", ...ROOT_FILE, effect: "restart", content: renderKubeletConfig(input) },
             { path: PATHS.kubeletUnit, mode: "0644", ...ROOT_FILE, effect: "reload", content: renderKubeletUnit(input) },
         ];
         const bootstrapKubeconfig = pulumi
             .output(args.bootstrapToken)
             .apply((token) => renderBootstrapKubeconfig(clusterRef, token));
+        const secrets = { kubeletKey: this.certificate.keyPem, bootstrapKubeconfig };
+        checkSecrets(`${name}-kubelet`, secretNames(files("")), secrets);
         this.command = nodeCommand(
             `${name}-kubelet`,
             {
@@ -239,13 +241,12 @@ export class KubeletService extends pulumi.ComponentResource {
                     kubeletScript({
                         unit: "kubelet.service",
                         files: files(certPem),
-                        secrets: 2,
                         binary: PATHS.kubelet,
                         wait: cluster.waitForServices,
                     }),
                 ),
                 delete: kubeletUndoScript(),
-                secrets: [this.certificate.keyPem, bootstrapKubeconfig],
+                secrets,
             },
             { parent: this, dependsOn: args.after },
         );
@@ -270,7 +271,7 @@ export class KubeProxyService extends pulumi.ComponentResource {
         const clusterRef = clusterRefOf(cluster);
         const files = (certPem: string): FileStep[] => [
             { path: PATHS.kubeProxyCert, mode: "0644", ...ROOT_FILE, effect: "restart", content: certPem },
-            { path: PATHS.kubeProxyKey, mode: "0600", ...ROOT_FILE, effect: "restart", content: { secret: 0 } },
+            { path: PATHS.kubeProxyKey, mode: "0600", ...ROOT_FILE, effect: "restart", content: { secret: "kubeProxyKey" } },
             {
                 path: PATHS.kubeProxyKubeconfig,
                 mode: "0600",
@@ -292,6 +293,8 @@ export class KubeProxyService extends pulumi.ComponentResource {
             },
             { path: PATHS.kubeProxyUnit, mode: "0644", ...ROOT_FILE, effect: "reload", content: renderKubeProxyUnit() },
         ];
+        const secrets = { kubeProxyKey: this.certificate.keyPem };
+        checkSecrets(`${name}-kube-proxy`, secretNames(files("")), secrets);
         this.command = nodeCommand(
             `${name}-kube-proxy`,
             {
@@ -300,14 +303,13 @@ export class KubeProxyService extends pulumi.ComponentResource {
                     kubeProxyScript({
                         unit: "kube-proxy.service",
                         files: files(certPem),
-                        secrets: 1,
                         binary: PATHS.kubeProxy,
                         wait: cluster.waitForServices,
                         ipvs: cluster.kubeProxyMode === "ipvs",
                     }),
                 ),
                 delete: kubeProxyUndoScript(),
-                secrets: [this.certificate.keyPem],
+                secrets,
             },
             { parent: this, dependsOn: args.after },
         );

@@ -128,10 +128,12 @@ describe("program under mocks (Kubernetes 1.37.2, the guide's four nodes)", () =
         }
         // And they do reach the nodes: the kubelet's stdin carries its key and the bootstrap kubeconfig.
         const kubelet = run.mocks.named("worker1-kubelet");
-        const lines = (kubelet.inputs.stdin as string).trim().split("\n").map((l) => Buffer.from(l, "base64").toString());
-        assert.equal(lines.length, 2);
-        assert.match(lines[0], /^-----BEGIN RSA PRIVATE/);
-        assert.equal(YAML.parse(lines[1]).users[0].user.token, token);
+        const lines = (kubelet.inputs.stdin as string).trim().split("\n").map((l) => l.split(" "));
+        assert.deepEqual(lines.map((l) => l[0]), ["bootstrapKubeconfig", "kubeletKey"], "by name, in the order the script reads them");
+        assert.match(kubelet.inputs.create, /^HW_SECRETS=\(bootstrapKubeconfig kubeletKey\)$/m);
+        const [kubeconfig, key] = lines.map((l) => Buffer.from(l[1], "base64").toString());
+        assert.equal(YAML.parse(kubeconfig).users[0].user.token, token);
+        assert.match(key, /^-----BEGIN RSA PRIVATE/);
     });
 
     it("registers the control-plane nodes with the control-plane taint, and only them", () => {

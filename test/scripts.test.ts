@@ -9,7 +9,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { fileStep, nodeScript, parseFacts, shq } from "../components/scripts";
+import { LIBRARY, LIBRARY_DIGEST, LIBRARY_PATH, LIBRARY_ROOT, fileStep, libraryInstall, nodeScript, parseFacts, shq, stdinOf } from "../components/scripts";
+import { checkSecrets } from "../components/nodeCommand";
 import {
     binariesScript,
     binariesUndoScript,
@@ -24,6 +25,8 @@ import {
     systemScript,
     systemUndoScript,
 } from "../components/scripts/node";
+
+const LIBRARY_FILE = path.resolve(__dirname, "../components/scripts/hardway.sh");
 
 /** The script given to bash on fd 3, out of a command's text. */
 function innerScript(command: string): string {
@@ -47,24 +50,25 @@ const ALL: [string, string][] = [
         "kubelet",
         kubeletScript({
             unit: "kubelet.service",
-            files: [{ ...file, path: "/etc/x", content: "it's 'quoted' $HOME `x`\n" }, { ...file, path: "/etc/k", content: { secret: 0 } }],
-            secrets: 1,
+            files: [{ ...file, path: "/etc/x", content: "it's 'quoted' $HOME `x`\n" }, { ...file, path: "/etc/k", content: { secret: "key" } }],
             binary: "/usr/local/sbin/kubelet",
             wait: true,
         }),
     ],
     ["kubelet undo", kubeletUndoScript()],
-    ["kube-proxy", kubeProxyScript({ unit: "kube-proxy.service", files: [], secrets: 0, binary: "/usr/local/sbin/kube-proxy", wait: false, ipvs: true })],
+    ["kube-proxy", kubeProxyScript({ unit: "kube-proxy.service", files: [], binary: "/usr/local/sbin/kube-proxy", wait: false, ipvs: true })],
     ["kube-proxy undo", kubeProxyUndoScript()],
 ];
 
 describe("node scripts: static checks", () => {
     for (const [name, command] of ALL) {
-        it(`${name}: bash -n and shellcheck pass`, () => {
+        it(`${name}: bash -n and shellcheck pass, with the library it sources`, () => {
             const script = innerScript(command);
+            assert.ok(script.includes(`\n. ${LIBRARY_PATH}\n`), "it sources the installed library");
             const syntax = spawnSync("bash", ["-n"], { input: script });
             assert.equal(syntax.status, 0, syntax.stderr.toString());
-            const lint = spawnSync("shellcheck", ["-s", "bash", "-S", "warning", "-"], { input: script });
+            const whole = script.replace(`\n. ${LIBRARY_PATH}\n`, () => `\n${fs.readFileSync(LIBRARY_FILE, "utf8")}\n`);
+            const lint = spawnSync("shellcheck", ["-s", "bash", "-S", "warning", "-"], { input: whole });
             assert.equal(lint.status, 0, lint.stdout.toString());
         });
     }
@@ -73,6 +77,34 @@ describe("node scripts: static checks", () => {
         for (const value of ["plain", "with space", "it's", "$HOME", "`id`", "a\nb", "", "--flag=1", "*"]) {
             const out = execFileSync("bash", ["-c", `printf '%s' ${shq(value)}`]).toString();
             assert.equal(out, value);
+        }
+    });
+
+    it("a phase's command sends exactly the secrets its script reads, or the program stops", () => {
+        checkSecrets("n-kubelet", ["bootstrapKubeconfig", "kubeletKey"], { kubeletKey: 1, bootstrapKubeconfig: 2 });
+        assert.throws(
+            () => checkSecrets("n-kubelet", ["bootstrapKubeconfig", "kubeletKey"], { kubeletKey: 1 }),
+            { message: "n-kubelet: its script reads the secrets [bootstrapKubeconfig, kubeletKey] but the command sends [kubeletKey]" },
+        );
+    });
+
+    it("the system phase lays the library down at its content address, points v1 at it, and removes older ones", () => {
+        const root = fs.mkdtempSync(path.join(os.tmpdir(), "hw-lib-"));
+        try {
+            fs.mkdirSync(path.join(root, "0123456789abcdef"));
+            const prologue = libraryInstall().join("\n").split(LIBRARY_ROOT).join(root);
+            const run = () => spawnSync("bash", ["-c", prologue], { encoding: "utf8" });
+            const first = run();
+            assert.equal(first.status, 0, first.stderr);
+            assert.equal(fs.readFileSync(path.join(root, LIBRARY_DIGEST, "hardway.sh"), "utf8"), LIBRARY);
+            assert.equal(fs.readlinkSync(path.join(root, "v1")), LIBRARY_DIGEST);
+            assert.deepEqual(fs.readdirSync(root).sort(), [LIBRARY_DIGEST, "v1"].sort());
+            assert.equal(modeOf(path.join(root, LIBRARY_DIGEST, "hardway.sh")), "644");
+            const mtime = fs.statSync(path.join(root, LIBRARY_DIGEST, "hardway.sh")).mtimeMs;
+            assert.equal(run().status, 0);
+            assert.equal(fs.statSync(path.join(root, LIBRARY_DIGEST, "hardway.sh")).mtimeMs, mtime, "a second run leaves it alone");
+        } finally {
+            fs.rmSync(root, { recursive: true, force: true });
         }
     });
 
@@ -87,8 +119,8 @@ describe("node scripts: static checks", () => {
  * directory moved under the scratch directory.
  */
 function runInSandbox(root: string, command: string, stdin = ""): { status: number; stdout: string; stderr: string } {
-    const script = innerScript(command).replace("HW_ROOT=/var/lib/hardway-workers", `HW_ROOT=${shq(path.join(root, "state"))}`);
-    const r = spawnSync("bash", ["-c", script], { input: stdin });
+    const script = innerScript(command).replace(`. ${LIBRARY_PATH}`, () => `. ${shq(LIBRARY_FILE)}`);
+    const r = spawnSync("bash", ["-c", script], { input: stdin, env: { ...process.env, HW_ROOT: path.join(root, "state") } });
     return { status: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
@@ -109,7 +141,7 @@ describe("node script library, run for real in a scratch directory", function ()
     });
     afterEach(() => fs.rmSync(root, { recursive: true, force: true }));
 
-    function converge(component: string, body: string[], secrets = 0): string {
+    function converge(component: string, body: string[], secrets: string[] = []): string {
         return nodeScript(component, [...body, 'printf "restart=%s reload=%s\\n" "$hw_restart" "$hw_reload"'], secrets);
     }
 
@@ -127,11 +159,11 @@ describe("node script library, run for real in a scratch directory", function ()
                 `hw_dir ${shq(oldDir)} 0755 root root keep`,
                 `hw_dir ${shq(path.join(root, "new", "pki"))} 0700 root root purge`,
                 fileStep({ path: existing, mode: "0644", owner: "root", group: "root", effect: "restart", content: "new 'content'\n" }),
-                fileStep({ path: secretFile, mode: "0600", owner: "root", group: "root", effect: "none", content: { secret: 0 } }),
+                fileStep({ path: secretFile, mode: "0600", owner: "root", group: "root", effect: "none", content: { secret: "key" } }),
             ],
-            1,
+            ["key"],
         );
-        const stdin = b64("-----BEGIN TEST SECRET-----\nsecret\n") + "\n";
+        const stdin = stdinOf({ key: "-----BEGIN TEST SECRET-----\nsecret\n" });
 
         const first = runInSandbox(root, create, stdin);
         assert.equal(first.status, 0, first.stderr);
@@ -159,10 +191,34 @@ describe("node script library, run for real in a scratch directory", function ()
         assert.equal(fs.existsSync(path.join(root, "state")), false, "and so is its journal");
     });
 
-    it("fails on the first error and says which secret is missing", () => {
-        const r = runInSandbox(root, converge("demo", [], 2), b64("one") + "\n");
-        assert.notEqual(r.status, 0);
-        assert.match(r.stderr, /stdin ended after 1 of 2 secret values/);
+    it("fails before writing anything when a secret is missing, misnamed or empty, naming it", () => {
+        const target = path.join(root, "etc", "key.pem");
+        const create = converge("demo", [fileStep({ path: target, mode: "0600", owner: "root", group: "root", effect: "none", content: { secret: "tokenB" } })], ["keyA", "tokenB"]);
+        const cases: [string, string][] = [
+            [stdinOf({ keyA: "one" }), "hardway: error: secret tokenB is missing: stdin ended before it\n"],
+            ["", "hardway: error: secret keyA is missing: stdin ended before it\n"],
+            [stdinOf({ keyA: "one", other: "two" }), "hardway: error: secret tokenB is missing: stdin has other in its place\n"],
+            [`keyA ${b64("one")}\ntokenB \n`, "hardway: error: secret tokenB is empty\n"],
+        ];
+        for (const [stdin, message] of cases) {
+            const r = runInSandbox(root, create, stdin);
+            assert.equal(r.status, 1, r.stderr);
+            assert.equal(r.stderr, message);
+            assert.equal(fs.existsSync(target), false, "nothing was written");
+        }
+    });
+
+    it("stops at a failing command, naming the phase, the line and the command", () => {
+        const r = runInSandbox(root, nodeScript("demo", ["true", "false", "echo never"]));
+        assert.equal(r.status, 1);
+        assert.equal(r.stderr, "hardway: error: demo: line 5: false (exit 1)\n");
+        assert.equal(r.stdout, "");
+    });
+
+    it("escapes its facts as JSON", () => {
+        const r = runInSandbox(root, nodeScript("demo", [`hw_fact ${shq('a"b')} ${shq('back\\slash\nnew\tline')}`, "hw_print_facts"]));
+        assert.equal(r.status, 0, r.stderr);
+        assert.deepEqual(parseFacts(r.stdout), { 'a"b': "back\\slash\nnew\tline" });
     });
 
     it("downloads with checksum verification, skips a file already in place, and refuses a bad checksum", () => {

@@ -1,52 +1,46 @@
 /**
- * The body of each node script, one per component. Pure: plain values in,
- * script text out (see test/scripts.test.ts and the e2e suite).
+ * The body of each node script, one per phase: only the phase's data, as
+ * calls into the node library (hardway.sh). Pure: plain values in, script
+ * text out (see test/scripts.test.ts and the e2e suite).
  */
 import { PATHS } from "../paths";
-import { FileStep, fileStep, nodeScript, shq, undoScript } from "./index";
+import { FileStep, fileStep, libraryInstall, nodeScript, secretNames, shq, undoScript } from "./index";
 
-/** System setup: the kubernetes user and group, the guide's directories, firewalld gone. */
+/** System setup: the node library first; then the kubernetes user and group, the guide's directories, firewalld gone. */
 export function systemScript(): string {
-    return nodeScript("system", [
-        "HW_FAMILY=$(hw_family)",
-        "if ! getent group kubernetes >/dev/null; then",
-        "\tgroupadd --system kubernetes",
-        "\thw_rec group kubernetes",
-        "fi",
-        "if ! getent passwd kubernetes >/dev/null; then",
-        "\tnologin=$(command -v nologin || printf '/sbin/nologin')",
-        `\tuseradd -d ${shq(PATHS.kubernetesDir)} -s "$nologin" -g kubernetes -r -M kubernetes`,
-        "\thw_rec user kubernetes",
-        "fi",
-        `hw_dir ${PATHS.kubernetesDir} 0755 kubernetes kubernetes purge`,
-        `hw_dir ${PATHS.pkiDir} 0700 kubernetes kubernetes purge`,
-        `hw_dir ${PATHS.runDir} 0755 kubernetes kubernetes purge`,
-        `hw_dir ${PATHS.cniConfDir} 0755 root root keep`,
-        `hw_dir ${PATHS.cniBinDir} 0755 root root keep`,
-        "hw_dir /etc/tmpfiles.d 0755 root root keep",
-        fileStep({
-            path: PATHS.tmpfilesConf,
-            mode: "0644",
-            owner: "root",
-            group: "root",
-            effect: "none",
-            content: "# /run is a tmpfs: recreate the kubelet's run directory at boot.\nd /run/kubernetes 0755 kubernetes kubernetes -\n",
-        }),
-        "# The guide: remove firewalld; kube-proxy's rules and firewalld's do not mix well.",
-        "if hw_pkg_installed firewalld; then",
-        "\tsystemctl disable --now --quiet firewalld.service 2>/dev/null || true",
-        '\thw_say "removing firewalld"',
-        "\thw_pkg_remove firewalld",
-        "\thw_rec removed-pkg firewalld",
-        "fi",
-        'hw_fact gid "$(getent group kubernetes | cut -d : -f 3)"',
-        'hw_fact family "$HW_FAMILY"',
-        "hw_print_facts",
-    ]);
+    return nodeScript(
+        "system",
+        [
+            "hw_group kubernetes",
+            `hw_user kubernetes ${shq(PATHS.kubernetesDir)} kubernetes`,
+            `hw_dir ${PATHS.kubernetesDir} 0755 kubernetes kubernetes purge`,
+            `hw_dir ${PATHS.pkiDir} 0700 kubernetes kubernetes purge`,
+            `hw_dir ${PATHS.runDir} 0755 kubernetes kubernetes purge`,
+            `hw_dir ${PATHS.cniConfDir} 0755 root root keep`,
+            `hw_dir ${PATHS.cniBinDir} 0755 root root keep`,
+            "hw_dir /etc/tmpfiles.d 0755 root root keep",
+            fileStep({
+                path: PATHS.tmpfilesConf,
+                mode: "0644",
+                owner: "root",
+                group: "root",
+                effect: "none",
+                content: "# /run is a tmpfs: recreate the kubelet's run directory at boot.\nd /run/kubernetes 0755 kubernetes kubernetes -\n",
+            }),
+            "# The guide: remove firewalld; kube-proxy's rules and firewalld's do not mix well.",
+            "hw_remove_pkg firewalld",
+            'hw_fact gid "$(getent group kubernetes | cut -d : -f 3)"',
+            'hw_fact family "$(hw_family)"',
+            "hw_print_facts",
+        ],
+        [],
+        libraryInstall(),
+    );
 }
 
+/** Undoes the system phase, then removes the node library: every other phase is gone by then (they depend on this one). */
 export function systemUndoScript(): string {
-    return undoScript("system");
+    return undoScript("system", ["hw_remove_library"]);
 }
 
 export interface Download {
@@ -76,21 +70,12 @@ export function binariesUndoScript(): string {
     return undoScript("binaries");
 }
 
-/** containerd from the host's packages (containerd.io on RHEL, as the guide; containerd on Debian), unless present. */
+/** The package that brings containerd, by OS family: Debian's own, and on RHEL the guide's `containerd.io` from Docker's repository. */
+export const CONTAINERD_PACKAGES = { debian: "containerd", rhel: "containerd.io" } as const;
+
+/** containerd from the host's packages, unless present; prints its version and runc's path. */
 export function containerdInstallScript(): string {
-    return nodeScript("containerd-install", [
-        "if ! command -v containerd >/dev/null 2>&1; then",
-        '\tcase "$(hw_family)" in',
-        "\tdebian) hw_pkg containerd ;;",
-        "\trhel) hw_pkg containerd.io ;;",
-        '\t*) hw_die "containerd is missing and /etc/os-release names neither a Debian nor a RHEL family system" ;;',
-        "\tesac",
-        "fi",
-        "command -v runc >/dev/null 2>&1 || hw_die 'containerd is installed but runc is not on PATH'",
-        "hw_fact containerdVersion \"$(containerd --version | awk '{ print $3 }')\"",
-        'hw_fact runc "$(command -v runc)"',
-        "hw_print_facts",
-    ]);
+    return nodeScript("containerd-install", [`hw_ensure_containerd ${CONTAINERD_PACKAGES.debian} ${CONTAINERD_PACKAGES.rhel}`, "hw_print_facts"]);
 }
 
 export function containerdInstallUndoScript(): string {
@@ -110,9 +95,7 @@ export function containerdConfigScript(c: ContainerdConfigInput): string {
         // containerd makes its "opt" plugin's directory at start unless a config moves it (Debian's does).
         "hw_runtime /opt/containerd dir",
         "hw_service containerd.service wait",
-        `sock=${shq(PATHS.containerdSocket)}`,
-        'for ((i = 0; i < 30; i++)); do [ -S "$sock" ] && break; sleep 1; done',
-        `[ "$(stat -c %g -- "$sock" 2>/dev/null)" = ${shq(c.gid)} ] || hw_die "$sock does not belong to gid ${c.gid}"`,
+        `hw_socket_gid ${shq(PATHS.containerdSocket)} ${shq(c.gid)}`,
     ]);
 }
 
@@ -123,7 +106,6 @@ export function containerdConfigUndoScript(): string {
 export interface ServiceFiles {
     unit: string;
     files: FileStep[];
-    secrets: number;
     /** The service's binary, written by the binaries component. */
     binary: string;
     wait: boolean;
@@ -147,18 +129,13 @@ export function kubeletScript(k: KubeletScriptInput): string {
             `hw_watch ${shq(k.binary)}`,
             `hw_service ${shq(k.unit)} ${k.wait ? "wait" : "nowait"}`,
         ],
-        k.secrets,
+        secretNames(k.files),
     );
 }
 
+/** Stops the kubelet and its pods (the library's hw_before_undo_kubelet), then undoes its journal. */
 export function kubeletUndoScript(): string {
-    return undoScript("kubelet", [
-        "systemctl stop kubelet.service 2>/dev/null || true",
-        `if [ -x ${PATHS.crictl} ] && [ -S ${PATHS.containerdSocket} ]; then`,
-        `\t${PATHS.crictl} --runtime-endpoint unix://${PATHS.containerdSocket} rmp -af >/dev/null 2>&1 || true`,
-        "fi",
-        `awk '$2 ~ "^${PATHS.kubeletRootDir}/" { print $2 }' /proc/self/mounts | sort -r | while IFS= read -r m; do umount -- "$m" || true; done`,
-    ]);
+    return undoScript("kubelet");
 }
 
 export interface KubeProxyScriptInput extends ServiceFiles {
@@ -174,13 +151,11 @@ export function kubeProxyScript(k: KubeProxyScriptInput): string {
             `hw_watch ${shq(k.binary)}`,
             `hw_service ${shq(k.unit)} ${k.wait ? "wait" : "nowait"}`,
         ],
-        k.secrets,
+        secretNames(k.files),
     );
 }
 
+/** Stops kube-proxy and clears its rules (hw_before_undo_kube_proxy), then undoes its journal. */
 export function kubeProxyUndoScript(): string {
-    return undoScript("kube-proxy", [
-        "systemctl stop kube-proxy.service 2>/dev/null || true",
-        `if [ -x ${PATHS.kubeProxy} ]; then ${PATHS.kubeProxy} --cleanup >/dev/null 2>&1 || true; fi`,
-    ]);
+    return undoScript("kube-proxy");
 }

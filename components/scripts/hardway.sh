@@ -1,10 +1,15 @@
-# hardway-workers node library. Every script the program runs on a node
-# starts with this. It keeps a journal of what it changed, in
-# /var/lib/hardway-workers/<component>/journal, so that hw_undo reverses
-# exactly what the component's create did, and nothing else.
-set -euo pipefail
+# hardway-workers node library, installed once per node by the system phase
+# at /usr/local/lib/hardway/<digest>/hardway.sh (the program's SystemSetup),
+# with /usr/local/lib/hardway/v<ABI> pointing at the current one. Every
+# phase's command sources it and carries only its data. It keeps a journal
+# of what each phase changed, in /var/lib/hardway-workers/<component>/journal,
+# so that hw_undo reverses exactly what that phase's create did.
+#
+# The caller sets HW_COMPONENT (the phase) and HW_SECRETS (the names of the
+# secrets it reads from stdin, in order) before sourcing this file.
+set -Eeuo pipefail
 umask 077
-HW_ROOT=/var/lib/hardway-workers
+HW_ROOT="${HW_ROOT:-/var/lib/hardway-workers}"
 HW_D="$HW_ROOT/$HW_COMPONENT"
 HW_J="$HW_D/journal"
 hw_restart=0
@@ -12,6 +17,12 @@ hw_reload=0
 hw_facts=""
 hw_tmp=()
 trap 'rm -rf -- ${hw_tmp[@]+"${hw_tmp[@]}"}' EXIT
+# Any failing command stops the script and names itself: the phase, the line, the command.
+hw_on_err() {
+	local rc=$?
+	printf 'hardway: error: %s: line %s: %s (exit %s)\n' "$HW_COMPONENT" "$1" "$2" "$rc" >&2
+}
+trap 'hw_on_err "$LINENO" "$BASH_COMMAND"' ERR
 mkdir -p -- "$HW_ROOT" "$HW_D"
 
 # hw_tmpfile PATH: sets HW_TMP to a fresh temp file beside PATH (same file
@@ -45,7 +56,25 @@ hw_rec() {
 	local IFS=$'\t'
 	printf '%s\n' "$*" >>"$HW_J"
 }
-hw_fact() { hw_facts="$hw_facts${hw_facts:+,}\"$1\":\"$2\""; }
+# hw_json_string TEXT: TEXT as a JSON string, quotes included.
+hw_json_string() {
+	local v="$1" c out="" i
+	for ((i = 0; i < ${#v}; i++)); do
+		c="${v:i:1}"
+		case "$c" in
+		'"') out+='\"' ;;
+		'\') out+='\\' ;;
+		$'\n') out+='\n' ;;
+		$'\t') out+='\t' ;;
+		$'\r') out+='\r' ;;
+		*)
+			if [[ "$c" < ' ' ]]; then out+=$(printf '\\u%04x' "'$c"); else out+="$c"; fi
+			;;
+		esac
+	done
+	printf '"%s"' "$out"
+}
+hw_fact() { hw_facts="$hw_facts${hw_facts:+,}$(hw_json_string "$1"):$(hw_json_string "$2")"; }
 hw_print_facts() { printf 'HW_FACTS {%s}\n' "$hw_facts"; }
 
 hw_family() {
@@ -112,14 +141,12 @@ hw_install_tmp() {
 	hw_effect "$3"
 }
 
-# hw_file PATH MODE OWNER GROUP EFFECT < content: writes the file atomically
-# (temp file in the same directory, then rename) only when its content,
-# mode or owner differ. The content is staged in the state directory first,
-# so an unchanged file leaves its directory untouched too.
-hw_file() {
+# hw_stage_install PATH MODE OWNER GROUP EFFECT: puts the staged content
+# ($HW_D/.stage.hw-tmp) at PATH atomically (temp file in the same directory,
+# then rename), only when its content, mode or owner differ. Staging in the
+# state directory first leaves an unchanged file's directory untouched.
+hw_stage_install() {
 	local p="$1" stage="$HW_D/.stage.hw-tmp" tmp
-	hw_tmp+=("$stage")
-	cat >"$stage"
 	if [ -f "$p" ] && cmp -s -- "$stage" "$p" && [ "$(stat -c '%a:%U:%G' -- "$p")" = "${2#0}:$3:$4" ]; then
 		rm -f -- "$stage"
 		return 0
@@ -134,16 +161,36 @@ hw_file() {
 	hw_install_tmp "$tmp" "$p" "$5"
 }
 
-# hw_secret: the next line of this script's stdin, base64-decoded.
-hw_secret_lines=()
+# hw_file PATH MODE OWNER GROUP EFFECT CONTENT: writes CONTENT, byte for byte.
+hw_file() {
+	hw_tmp+=("$HW_D/.stage.hw-tmp")
+	printf '%s' "$6" >"$HW_D/.stage.hw-tmp"
+	hw_stage_install "$1" "$2" "$3" "$4" "$5"
+}
+
+# Secrets come on stdin, one line each, "<name> <base64>", in the order of
+# HW_SECRETS; they never appear in a command's text. A missing, misnamed or
+# empty secret stops the script, naming it.
+declare -A hw_secrets=()
 hw_read_secrets() {
-	local i line
-	for ((i = 0; i < $1; i++)); do
-		IFS= read -r line || hw_die "stdin ended after $i of $1 secret values"
-		hw_secret_lines+=("$line")
+	local name got value
+	for name in ${HW_SECRETS[@]+"${HW_SECRETS[@]}"}; do
+		if ! IFS=' ' read -r got value; then
+			hw_die "secret $name is missing: stdin ended before it"
+		fi
+		[ "$got" = "$name" ] || hw_die "secret $name is missing: stdin has ${got:-an empty line} in its place"
+		[ -n "$value" ] || hw_die "secret $name is empty"
+		hw_secrets[$name]="$value"
 	done
 }
-hw_secret() { printf '%s' "${hw_secret_lines[$1]}" | base64 -d; }
+# hw_secret_file NAME PATH MODE OWNER GROUP EFFECT: writes the secret NAME.
+hw_secret_file() {
+	[ -n "${hw_secrets[$1]+set}" ] || hw_die "secret $1 was not read: it is not in HW_SECRETS"
+	hw_tmp+=("$HW_D/.stage.hw-tmp")
+	printf '%s' "${hw_secrets[$1]}" | base64 -d >"$HW_D/.stage.hw-tmp"
+	[ -s "$HW_D/.stage.hw-tmp" ] || hw_die "secret $1 is empty"
+	hw_stage_install "$2" "$3" "$4" "$5" "$6"
+}
 
 # hw_runtime PATH KIND: a path a service will create at run time; undo removes
 # it when it did not exist before the program.
@@ -327,7 +374,10 @@ hw_service() {
 # hw_undo: reverses the journal, newest record first. Each step is safe to
 # repeat, so a delete that was interrupted can simply run again.
 hw_undo() {
-	local t a b c d e reload=0 restart=()
+	local t a b c d e reload=0 restart=() hook
+	# What must stop before a phase's files go (see hw_before_undo_* below).
+	hook="hw_before_undo_${HW_COMPONENT//-/_}"
+	if declare -F "$hook" >/dev/null; then "$hook"; fi
 	if [ -f "$HW_J" ]; then
 		while IFS=$'\t' read -r -u 3 t a b c d e; do
 			case "$t" in
@@ -378,3 +428,70 @@ hw_undo() {
 	rm -rf -- "$HW_D"
 	rmdir -- "$HW_ROOT" 2>/dev/null || true
 }
+
+# ---- what the phases do, beyond files and units --------------------------
+
+# hw_group NAME / hw_user NAME HOME GROUP: a system group and user, made
+# when missing (and removed by undo only then).
+hw_group() {
+	getent group "$1" >/dev/null && return 0
+	groupadd --system -- "$1"
+	hw_rec group "$1"
+}
+hw_user() {
+	local nologin
+	getent passwd "$1" >/dev/null && return 0
+	nologin=$(command -v nologin || printf '/sbin/nologin')
+	useradd -d "$2" -s "$nologin" -g "$3" -r -M -- "$1"
+	hw_rec user "$1"
+}
+
+# hw_remove_pkg NAME: the package goes (the guide removes firewalld, whose
+# rules and kube-proxy's do not mix well); undo installs it again.
+hw_remove_pkg() {
+	hw_pkg_installed "$1" || return 0
+	systemctl disable --now --quiet "$1.service" 2>/dev/null || true
+	hw_say "removing $1"
+	hw_pkg_remove "$1"
+	hw_rec removed-pkg "$1"
+}
+
+# hw_ensure_containerd DEBIAN_PKG RHEL_PKG: containerd from the host's
+# packages unless it is there; prints its version and runc's path as facts.
+hw_ensure_containerd() {
+	if ! command -v containerd >/dev/null 2>&1; then
+		case "$(hw_family)" in
+		debian) hw_pkg "$1" ;;
+		rhel) hw_pkg "$2" ;;
+		*) hw_die "containerd is missing and /etc/os-release names neither a Debian nor a RHEL family system" ;;
+		esac
+	fi
+	command -v runc >/dev/null 2>&1 || hw_die 'containerd is installed but runc is not on PATH'
+	hw_fact containerdVersion "$(containerd --version | awk '{ print $3 }')"
+	hw_fact runc "$(command -v runc)"
+}
+
+# hw_socket_gid SOCKET GID: waits for the socket and checks its group.
+hw_socket_gid() {
+	local i
+	for ((i = 0; i < 30; i++)); do [ -S "$1" ] && break; sleep 1; done
+	[ "$(stat -c %g -- "$1" 2>/dev/null)" = "$2" ] || hw_die "$1 does not belong to gid $2"
+}
+
+hw_before_undo_kubelet() {
+	systemctl stop kubelet.service 2>/dev/null || true
+	if [ -x /usr/local/sbin/crictl ] && [ -S /var/run/containerd/containerd.sock ]; then
+		/usr/local/sbin/crictl --runtime-endpoint unix:///var/run/containerd/containerd.sock rmp -af >/dev/null 2>&1 || true
+	fi
+	awk '$2 ~ "^/var/lib/kubelet/" { print $2 }' /proc/self/mounts | sort -r | while IFS= read -r m; do umount -- "$m" || true; done
+}
+hw_before_undo_kube_proxy() {
+	systemctl stop kube-proxy.service 2>/dev/null || true
+	if [ -x /usr/local/sbin/kube-proxy ]; then /usr/local/sbin/kube-proxy --cleanup >/dev/null 2>&1 || true; fi
+}
+
+# hw_remove_library: the last step of the system phase's undo.
+hw_remove_library() { rm -rf -- /usr/local/lib/hardway; }
+
+# Read this phase's secrets now, before anything is changed.
+hw_read_secrets
