@@ -13,11 +13,12 @@
  *   host is cleaned once the cluster has let go of the node.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "./lazy";
 import { ApiAccess, ApiError, apiCall, apiRequest, reasonOf, sleep } from "./kubeApi";
 import { hasUnknown } from "./unknown";
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
-export const NODE_LIFECYCLE_VERSION = "1";
+export const NODE_LIFECYCLE_VERSION = "2";
 
 export interface NodeLifecycleInputs {
     access: ApiAccess;
@@ -167,6 +168,9 @@ export const nodeLifecycleProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/** What the resource stores: a loader of nodeLifecycleProvider, not its code (see lazy.ts). */
+const nodeLifecycleProviderLazy = lazyProvider("nodeLifecycle", "nodeLifecycleProvider");
+
 export interface NodeLifecycleArgs {
     access: pulumi.Input<ApiAccess>;
     nodeName: string;
@@ -182,7 +186,7 @@ export class NodeLifecycle extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: NodeLifecycleArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            nodeLifecycleProvider,
+            nodeLifecycleProviderLazy,
             name,
             { ...args, version: NODE_LIFECYCLE_VERSION, uid: undefined, kubeletVersion: undefined },
             { ...opts, additionalSecretOutputs: ["access"] },

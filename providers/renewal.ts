@@ -13,10 +13,11 @@
  * and drills move time forward with it).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "./lazy";
 import { hasUnknown } from "./unknown";
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
-export const RENEWAL_PROVIDER_VERSION = "1";
+export const RENEWAL_PROVIDER_VERSION = "2";
 
 export interface RenewalInputs {
     validityHours: number;
@@ -108,6 +109,9 @@ export const renewalProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/** What the resource stores: a loader of renewalProvider, not its code (see lazy.ts). */
+const renewalProviderLazy = lazyProvider("renewal", "renewalProvider");
+
 export interface RenewalArgs {
     /** How long what is issued stays valid. */
     validityHours: pulumi.Input<number>;
@@ -123,7 +127,7 @@ export class Renewal extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: RenewalArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            renewalProvider,
+            renewalProviderLazy,
             name,
             { ...args, version: RENEWAL_PROVIDER_VERSION, issuedAt: undefined, renewAt: undefined, expiresAt: undefined },
             opts,

@@ -10,12 +10,13 @@
  * - delete: deletes the Secret and the bindings.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { lazyProvider } from "./lazy";
 import { bootstrapRbac, bootstrapTokenSecret } from "../components/render/bootstrap";
 import { ApiAccess, applyObject, deleteObject } from "./kubeApi";
 import { hasUnknown } from "./unknown";
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
-export const TOKEN_REGISTRATION_VERSION = "1";
+export const TOKEN_REGISTRATION_VERSION = "2";
 
 export interface TokenRegistrationInputs {
     access: ApiAccess;
@@ -106,6 +107,9 @@ export const tokenRegistrationProvider: pulumi.dynamic.ResourceProvider = {
     },
 };
 
+/** What the resource stores: a loader of tokenRegistrationProvider, not its code (see lazy.ts). */
+const tokenRegistrationProviderLazy = lazyProvider("tokenRegistration", "tokenRegistrationProvider");
+
 export interface TokenRegistrationArgs {
     access: pulumi.Input<ApiAccess>;
     token: pulumi.Input<string>;
@@ -120,7 +124,7 @@ export class TokenRegistration extends pulumi.dynamic.Resource {
 
     constructor(name: string, args: TokenRegistrationArgs, opts?: pulumi.CustomResourceOptions) {
         super(
-            tokenRegistrationProvider,
+            tokenRegistrationProviderLazy,
             name,
             { ...args, version: TOKEN_REGISTRATION_VERSION, tokenId: undefined, objects: undefined },
             { ...opts, additionalSecretOutputs: ["token", "access"] },

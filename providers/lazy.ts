@@ -1,0 +1,35 @@
+/**
+ * What a dynamic resource stores of its provider: a few hundred bytes that
+ * load the implementation at run time, instead of the serialized
+ * implementation itself (12 KB for NodeLifecycle, 4 KB for Renewal, in every
+ * resource's inputs and outputs).
+ *
+ * The engine runs the dynamic provider host in the program's directory, so
+ * the implementation is this program's own `bin/providers/<module>.js`
+ * (`npm run build`), or its TypeScript source where ts-node is loaded (the
+ * tests). A stack therefore runs the provider code of the program that runs
+ * it, as with any provider plugin; each provider's `version` input marks a
+ * change of behaviour.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export function lazyProvider(module: string, exportName: string): pulumi.dynamic.ResourceProvider {
+    const load = (): pulumi.dynamic.ResourceProvider => {
+        const path = require("path");
+        const fs = require("fs");
+        const compiled = path.join(process.cwd(), "bin", "providers", `${module}.js`);
+        const source = path.join(process.cwd(), "providers", `${module}.ts`);
+        const useSource = require.extensions[".ts"] !== undefined && fs.existsSync(source);
+        if (!useSource && !fs.existsSync(compiled)) {
+            throw new Error(`hardway-workers: ${compiled} is missing: run 'npm run build' in ${process.cwd()}`);
+        }
+        return require(useSource ? source : compiled)[exportName];
+    };
+    return {
+        check: (olds: any, news: any) => load().check!(olds, news),
+        diff: (id: string, olds: any, news: any) => load().diff!(id, olds, news),
+        create: (inputs: any) => load().create(inputs),
+        update: (id: string, olds: any, news: any) => load().update!(id, olds, news),
+        delete: (id: string, props: any) => load().delete!(id, props),
+    };
+}
