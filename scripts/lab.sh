@@ -11,6 +11,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash lab/up-cluster.sh
+# The program runs compiled: bin/ from the sources as they are now.
+npm run --silent build
 PATH="$(bash scripts/toolchain.sh | tail -n 1):$PATH"
 export PATH
 

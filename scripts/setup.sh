@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine, from the
 # repo's own files: Debian packages (scripts/system-packages.txt) and the
-# npm packages pinned in package-lock.json. Safe to run again.
+# npm packages pinned in package-lock.json; then compiles the program to bin/.
+# Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -24,3 +25,5 @@ fi
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	npm ci --no-audit --no-fund
 fi
+# The program runs compiled (Pulumi.yaml's main: bin/index.js).
+npm run --silent build

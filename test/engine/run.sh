@@ -11,6 +11,8 @@ if ! missing="$(npx ts-node -T scripts/plugins.ts)"; then
 	exit 0
 fi
 bash lab/up-cluster.sh
+# The program runs compiled: bin/ from the sources as they are now.
+npm run --silent build
 PATH="$(bash scripts/toolchain.sh | tail -n 1):$PATH"
 export PATH
 exec npx mocha --config .mocharc.engine.json
