@@ -4,10 +4,11 @@
  * implementation itself (12 KB for NodeLifecycle, 4 KB for Renewal, in every
  * resource's inputs and outputs).
  *
- * The engine runs the dynamic provider host in the program's directory, so
- * the implementation is this program's own `bin/providers/<module>.js`
- * (`npm run build`), or its TypeScript source where ts-node is loaded (the
- * tests). A stack therefore runs the provider code of the program that runs
+ * The engine runs the dynamic provider host in the program's directory (the
+ * project's, or bin/ where Pulumi.yaml's main points), so the project is the
+ * nearest directory up from there that holds Pulumi.yaml, and the
+ * implementation is its own `bin/providers/<module>.js` (`npm run build`),
+ * or its TypeScript source where ts-node is loaded (the tests). A stack therefore runs the provider code of the program that runs
  * it, as with any provider plugin; each provider's `version` input marks a
  * change of behaviour.
  */
@@ -17,11 +18,15 @@ export function lazyProvider(module: string, exportName: string): pulumi.dynamic
     const load = (): pulumi.dynamic.ResourceProvider => {
         const path = require("path");
         const fs = require("fs");
-        const compiled = path.join(process.cwd(), "bin", "providers", `${module}.js`);
-        const source = path.join(process.cwd(), "providers", `${module}.ts`);
+        let project = process.cwd();
+        while (!fs.existsSync(path.join(project, "Pulumi.yaml")) && path.dirname(project) !== project) {
+            project = path.dirname(project);
+        }
+        const compiled = path.join(project, "bin", "providers", `${module}.js`);
+        const source = path.join(project, "providers", `${module}.ts`);
         const useSource = require.extensions[".ts"] !== undefined && fs.existsSync(source);
         if (!useSource && !fs.existsSync(compiled)) {
-            throw new Error(`hardway-workers: ${compiled} is missing: run 'npm run build' in ${process.cwd()}`);
+            throw new Error(`hardway-workers: ${compiled} is missing: run 'npm run build' in ${project}`);
         }
         return require(useSource ? source : compiled)[exportName];
     };
