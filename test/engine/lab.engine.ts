@@ -47,7 +47,15 @@ describe("engine: the real Pulumi CLI runs the program against the lab", functio
     const nodeKeys = new Set<string>();
 
     const sessions = () => Object.fromEntries(nodes.map((n) => [n.name, sshSessions(n.name)]));
-    const setConfig = (overrides: Record<string, unknown> = {}, only?: LabNode[]) => stack.setAllConfig(labConfig(lab(), overrides, only));
+    /** The stack's whole config: the lab's, with `overrides`; keys set before and not now are removed. */
+    const setConfig = async (overrides: Record<string, unknown> = {}, only?: LabNode[]) => {
+        const config = labConfig(lab(), overrides, only);
+        const stale = Object.keys(await stack.getAllConfig()).filter((k) => !(k in config));
+        if (stale.length > 0) {
+            await stack.removeAllConfig(stale);
+        }
+        await stack.setAllConfig(config);
+    };
     const collectNodeKeys = (ns: LabNode[]) => {
         for (const n of ns) {
             for (const f of ["kubelet.key", "kube-proxy.key"]) {
