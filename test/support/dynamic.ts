@@ -6,6 +6,8 @@
  * called with the recorded inputs.
  */
 import { strict as assert } from "assert";
+import * as fs from "fs";
+import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { Recorded } from "./mocks";
 
@@ -19,9 +21,32 @@ export interface Applied {
     outs: any;
 }
 
+/** Where the engine runs the dynamic provider host: the program's directory, which Pulumi.yaml's `main` names. */
+export const PROVIDER_HOST_DIR = (() => {
+    const repo = path.resolve(__dirname, "../..");
+    const main = /^main:\s*(\S+)\s*$/m.exec(fs.readFileSync(path.join(repo, "Pulumi.yaml"), "utf8"))?.[1];
+    return path.join(repo, main ? path.dirname(main) : ".");
+})();
+
 export function providerOf(r: Recorded): pulumi.dynamic.ResourceProvider {
     assert.equal(typeof r.inputs.__provider, "string", `${r.name} has no serialized provider`);
-    return requireFromString(r.inputs.__provider).handler();
+    const provider: any = requireFromString(r.inputs.__provider).handler();
+    // Each call starts in the provider host's directory, as under the engine.
+    const hosted: any = {};
+    for (const method of ["check", "diff", "create", "update", "delete", "read"]) {
+        if (typeof provider[method] === "function") {
+            hosted[method] = (...args: any[]) => {
+                const cwd = process.cwd();
+                process.chdir(PROVIDER_HOST_DIR);
+                try {
+                    return provider[method](...args);
+                } finally {
+                    process.chdir(cwd);
+                }
+            };
+        }
+    }
+    return hosted;
 }
 
 /** The inputs as the provider sees them: without the serialized provider, after check. */
