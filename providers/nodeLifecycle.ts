@@ -13,9 +13,13 @@
  *   host is cleaned once the cluster has let go of the node.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { watchEngine } from "./engineWatch";
 import { lazyProvider } from "./lazy";
 import { ApiAccess, ApiError, apiCall, apiRequest, reasonOf, sleep } from "./kubeApi";
 import { hasUnknown } from "./unknown";
+
+// Loaded by the engine's dynamic provider host: leave with the engine.
+watchEngine();
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const NODE_LIFECYCLE_VERSION = "2";

@@ -13,8 +13,12 @@
  * and drills move time forward with it).
  */
 import * as pulumi from "@pulumi/pulumi";
+import { watchEngine } from "./engineWatch";
 import { lazyProvider } from "./lazy";
 import { hasUnknown } from "./unknown";
+
+// Loaded by the engine's dynamic provider host: leave with the engine.
+watchEngine();
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const RENEWAL_PROVIDER_VERSION = "2";

@@ -10,10 +10,14 @@
  * - delete: deletes the Secret and the bindings.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { watchEngine } from "./engineWatch";
 import { lazyProvider } from "./lazy";
 import { bootstrapRbac, bootstrapTokenSecret } from "../components/render/bootstrap";
 import { ApiAccess, applyObject, deleteObject } from "./kubeApi";
 import { hasUnknown } from "./unknown";
+
+// Loaded by the engine's dynamic provider host: leave with the engine.
+watchEngine();
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const TOKEN_REGISTRATION_VERSION = "2";

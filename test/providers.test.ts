@@ -4,6 +4,10 @@
  * (the e2e suite runs them against the lab's real kube-apiserver).
  */
 import { strict as assert } from "assert";
+import { spawn } from "child_process";
+import * as net from "net";
+import * as path from "path";
+import { engineAddressOf } from "../providers/engineWatch";
 import * as https from "https";
 import { AddressInfo } from "net";
 import { ApiAccess, objectPath } from "../providers/kubeApi";
@@ -237,5 +241,35 @@ describe("providers: node lifecycle", () => {
         } finally {
             await api.close();
         }
+    });
+});
+
+describe("providers: leaving with the engine", () => {
+    it("knows when it runs in the engine's dynamic provider host, and the engine's address", () => {
+        const cases: [string[], { host: string; port: number } | undefined][] = [
+            [["node", "/x/node_modules/@pulumi/pulumi/cmd/dynamic-provider/index.js", "127.0.0.1:34539"], { host: "127.0.0.1", port: 34539 }],
+            [["node", "/x/node_modules/@pulumi/pulumi/cmd/run", "--monitor", "127.0.0.1:1"], undefined],
+            [["node", "/x/node_modules/.bin/mocha"], undefined],
+            [["node", "/x/dynamic-provider/index.js"], undefined],
+        ];
+        for (const [argv, want] of cases) {
+            assert.deepEqual(engineAddressOf(argv), want, argv.join(" "));
+        }
+    });
+
+    it("the dynamic provider host exits once the engine stops answering", async () => {
+        const server = net.createServer();
+        await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+        const port = (server.address() as net.AddressInfo).port;
+        const code = `require(${JSON.stringify(path.resolve(__dirname, "../providers/engineWatch.ts"))}).watchEngine(["node", "/p/dynamic-provider/index.js", "127.0.0.1:${port}"], 100); setTimeout(() => {}, 20000);`;
+        const child = spawn(process.execPath, ["-r", "ts-node/register/transpile-only", "-e", code], { stdio: ["ignore", "ignore", "pipe"] });
+        let stderr = "";
+        child.stderr.on("data", (d) => (stderr += d));
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.equal(child.exitCode, null, "it runs while the engine answers");
+        server.close();
+        const exit = await new Promise<number | null>((r) => child.on("exit", (c) => r(c)));
+        assert.equal(exit, 1);
+        assert.equal(stderr, `hardway-workers: the engine at 127.0.0.1:${port} is gone; the dynamic provider host exits\n`);
     });
 });

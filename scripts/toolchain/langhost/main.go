@@ -35,6 +35,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -73,7 +74,22 @@ func main() {
 	}
 
 	host := &nodeLanguageHost{engineAddress: engineAddress, tracing: tracing}
+	// Exit when the engine is gone (a killed CLI), as the upstream host does:
+	// its health is checked every 10 seconds.
+	cancelChannel := make(chan bool)
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		<-ctx.Done()
+		close(cancelChannel)
+	}()
+	if engineAddress != "" {
+		if err := rpcutil.Healthcheck(ctx, engineAddress, 10*time.Second, cancel); err != nil {
+			fmt.Fprintf(os.Stderr, "pulumi-language-nodejs: could not check the engine's health: %v\n", err)
+			os.Exit(1)
+		}
+	}
 	handle, err := rpcutil.ServeWithOptions(rpcutil.ServeOptions{
+		Cancel: cancelChannel,
 		Init: func(srv *grpc.Server) error {
 			pulumirpc.RegisterLanguageRuntimeServer(srv, host)
 			return nil
