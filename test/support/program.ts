@@ -58,8 +58,11 @@ export async function runProgram(config: Record<string, unknown>, mocks = new Pr
             delete require.cache[key];
         }
     }
+    // The program turns stack traces off for speed (index.ts); the tests keep theirs.
+    const stackTraceLimit = Error.stackTraceLimit;
     // eslint-disable-next-line @typescript-eslint/no-var-requires
     const program = require(INDEX) as Record<string, unknown>;
+    Error.stackTraceLimit = stackTraceLimit;
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(program)) {
         outputs[k] = await resolveDeep(v);
