@@ -1,0 +1,670 @@
+/**
+ * `npm run bench`: measures the program on the lab and at scale, and writes
+ * bench/results.json and bench/RESULTS.md (both overwritten). It is not a
+ * test: slow is a result, never a failure. See bench/README.md for what each
+ * figure means.
+ *
+ * Environment: BENCH_RUNS (default 3), BENCH_SCALE (default "10,100,1000"),
+ * BENCH_PREVIEW_TIMEOUT_SECONDS (default 900), BENCH_READY_TIMEOUT_SECONDS
+ * (baseline's wait for Ready, default 300).
+ */
+import { spawn, spawnSync } from "child_process";
+import * as fs from "fs";
+import * as os from "os";
+import * as path from "path";
+import * as YAML from "yaml";
+import { ConfigMap } from "@pulumi/pulumi/automation";
+import { Lab, LabNode, REPO, labConfig, labEnv, readLab, readLabCluster } from "../scripts/labstack";
+import { missingPlugins } from "../scripts/plugins";
+import { labScript, nodeExec, sshSessions } from "../test/e2e/lab";
+import { ContainerdFacts, prepareBaseline } from "./baseline";
+import { loadInventory } from "./inventory";
+
+const BENCH = __dirname;
+const TMP = path.join(BENCH, "tmp");
+const LOGS = path.join(TMP, "logs");
+const RUNS = positiveInt(process.env["BENCH_RUNS"], 3);
+const SCALE = (process.env["BENCH_SCALE"] ?? "10,100,1000")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((s) => positiveInt(s, 0))
+    .filter((n) => n > 0);
+const PREVIEW_TIMEOUT = positiveInt(process.env["BENCH_PREVIEW_TIMEOUT_SECONDS"], 900);
+const READY_TIMEOUT = positiveInt(process.env["BENCH_READY_TIMEOUT_SECONDS"], 300);
+/** The stacks this harness makes (on the lab's file backend). */
+const STACK_LAB = "bench";
+const STACK_ONE = "bench-1node";
+const scaleStack = (n: number) => `bench-scale-${n}`;
+const NS = "hardway-workers";
+const UNITS = ["kubelet", "containerd", "kube-proxy"] as const;
+/** The kubelet setting the restart figure changes (the lab default is 10.96.0.10). */
+const KUBELET_CHANGE = { key: "clusterDns", value: "10.96.0.11" };
+
+function positiveInt(text: string | undefined, fallback: number): number {
+    const n = Number(text);
+    return text !== undefined && text !== "" && Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+function log(msg: string): void {
+    process.stderr.write(`bench: ${msg}\n`);
+}
+
+// ---------------------------------------------------------------------------
+// The Pulumi CLI, spawned directly, with its process tree's memory sampled.
+// ---------------------------------------------------------------------------
+
+let cliEnv: NodeJS.ProcessEnv = process.env;
+
+interface CliResult {
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    seconds: number;
+    /** Max over time of the RSS summed over the CLI and all its descendants. */
+    peakBytes: number;
+    timedOut: boolean;
+    stdout: string;
+    /** The last part of stdout and stderr, for error messages. */
+    tail: string;
+}
+
+const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
+
+/** Every process below `root` (children, grandchildren, ...), from /proc. */
+function descendants(root: number): number[] {
+    const children = new Map<number, number[]>();
+    for (const entry of fs.readdirSync("/proc")) {
+        if (!/^\d+$/.test(entry)) {
+            continue;
+        }
+        try {
+            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
+            // The command name may hold spaces and parentheses: fields start after the last ")".
+            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
+            children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
+        } catch {
+            // The process is gone.
+        }
+    }
+    const out: number[] = [];
+    const queue = [root];
+    while (queue.length > 0) {
+        for (const c of children.get(queue.shift()!) ?? []) {
+            out.push(c);
+            queue.push(c);
+        }
+    }
+    return out;
+}
+
+function rssBytes(pid: number): number {
+    try {
+        return Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * PAGE_SIZE;
+    } catch {
+        return 0;
+    }
+}
+
+function killTree(root: number): void {
+    for (const pid of [root, ...descendants(root)]) {
+        try {
+            process.kill(pid, "SIGKILL");
+        } catch {
+            // Already gone.
+        }
+    }
+    try {
+        process.kill(-root, "SIGKILL");
+    } catch {
+        // No such process group.
+    }
+}
+
+let cliSeq = 0;
+
+function cli(args: string[], opts: { stdin?: string; timeoutSeconds?: number; label?: string } = {}): Promise<CliResult> {
+    const logFile = path.join(LOGS, `${String(++cliSeq).padStart(3, "0")}-${(opts.label ?? args.slice(0, 2).join("-")).replace(/[^A-Za-z0-9._-]+/g, "_")}.log`);
+    const logFd = fs.openSync(logFile, "w");
+    const shown = args.includes("--secret") ? args.map((a, i) => (args[i - 1] === "--" ? "[secret]" : a)) : args;
+    fs.writeSync(logFd, `$ pulumi ${shown.join(" ")}\n`);
+    return new Promise((resolve, reject) => {
+        const started = process.hrtime.bigint();
+        const child = spawn("pulumi", args, { cwd: REPO, env: cliEnv, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+        let stdout = "";
+        let tail = "";
+        let peak = 0;
+        let timedOut = false;
+        const keep = (d: Buffer, isOut: boolean) => {
+            fs.writeSync(logFd, d);
+            if (isOut) {
+                stdout += d.toString();
+            }
+            tail = (tail + d.toString()).slice(-20000);
+        };
+        child.stdout.on("data", (d: Buffer) => keep(d, true));
+        child.stderr.on("data", (d: Buffer) => keep(d, false));
+        const sample = () => {
+            if (child.pid === undefined) {
+                return;
+            }
+            const total = [child.pid, ...descendants(child.pid)].reduce((sum, pid) => sum + rssBytes(pid), 0);
+            peak = Math.max(peak, total);
+        };
+        const sampler = setInterval(sample, 200);
+        const timer =
+            opts.timeoutSeconds !== undefined
+                ? setTimeout(() => {
+                      timedOut = true;
+                      if (child.pid !== undefined) {
+                          killTree(child.pid);
+                      }
+                  }, opts.timeoutSeconds * 1000)
+                : undefined;
+        child.on("error", (e) => {
+            clearInterval(sampler);
+            clearTimeout(timer);
+            fs.closeSync(logFd);
+            reject(e);
+        });
+        child.on("close", (code, signal) => {
+            const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+            clearInterval(sampler);
+            clearTimeout(timer);
+            fs.writeSync(logFd, `\n# exit ${code ?? signal} after ${seconds.toFixed(1)} s\n`);
+            fs.closeSync(logFd);
+            resolve({ code, signal, seconds, peakBytes: peak, timedOut, stdout, tail });
+        });
+        child.stdin.on("error", () => undefined);
+        child.stdin.end(opts.stdin ?? "");
+    });
+}
+
+/** The CLI's "Diagnostics:" section when there is one, else its last lines; at most 15 lines. */
+function diagnostics(output: string): string {
+    const at = output.lastIndexOf("Diagnostics:");
+    const text = at >= 0 ? output.slice(at).split(/\n(?:Outputs|Resources):/)[0] : output;
+    return text.trim().split("\n").slice(at >= 0 ? 0 : -15).slice(0, 15).join("\n");
+}
+
+async function mustCli(args: string[], opts: { stdin?: string; label?: string } = {}): Promise<CliResult> {
+    const r = await cli(args, opts);
+    if (r.code !== 0) {
+        throw new Error(`pulumi ${args.slice(0, 3).join(" ")} failed (${r.code ?? r.signal}):\n${diagnostics(r.tail)}`);
+    }
+    return r;
+}
+
+// ---------------------------------------------------------------------------
+// Stacks: a stack config file per stack in bench/tmp (passed with --config-file).
+// ---------------------------------------------------------------------------
+
+const configFile = (stack: string) => path.join(TMP, "stacks", `Pulumi.${stack}.yaml`);
+
+/** Removes a stack (and whatever it holds) from the lab's file backend; no error when it is not there. */
+async function stackRm(stack: string): Promise<void> {
+    const r = await cli(["stack", "rm", stack, "--force", "--yes", "--non-interactive"], { label: `stack-rm-${stack}` });
+    if (r.code !== 0 && !/no stack named|not found|does not exist/i.test(r.tail)) {
+        throw new Error(`pulumi stack rm ${stack} failed:\n${r.tail.trim()}`);
+    }
+    fs.rmSync(configFile(stack), { force: true });
+    // The CLI may leave the project's per-stack settings file beside Pulumi.yaml.
+    fs.rmSync(path.join(REPO, `Pulumi.${stack}.yaml`), { force: true });
+}
+
+/**
+ * A new stack whose config is `plain` (written into its config file) and
+ * `secrets` (set with `pulumi config set --secret`).
+ */
+async function newStack(stack: string, plain: Record<string, unknown>, secrets: Record<string, string>): Promise<string> {
+    await stackRm(stack);
+    const file = configFile(stack);
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, YAML.stringify({ config: plain }, { lineWidth: 0 }));
+    await mustCli(["stack", "init", stack, "--non-interactive", "--secrets-provider", "passphrase"], { label: `stack-init-${stack}` });
+    // stack init may write the passphrase's salt into Pulumi.<stack>.yaml beside Pulumi.yaml: keep it in our file instead.
+    const beside = path.join(REPO, `Pulumi.${stack}.yaml`);
+    if (fs.existsSync(beside)) {
+        const settings = YAML.parse(fs.readFileSync(beside, "utf8")) ?? {};
+        const ours = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
+        fs.writeFileSync(file, YAML.stringify({ ...settings, ...ours, config: { ...(settings.config ?? {}), ...ours.config } }, { lineWidth: 0 }));
+        fs.rmSync(beside, { force: true });
+    }
+    for (const [key, value] of Object.entries(secrets)) {
+        // On the command line, as the automation API passes it (stdin would lose the PEM's last newline).
+        await mustCli(["config", "set", "--secret", "--config-file", file, "--stack", stack, "--non-interactive", key, "--", value], {
+            label: `config-set-${stack}`,
+        });
+    }
+    return file;
+}
+
+/** Splits a lab ConfigMap into plain values and secrets. */
+function splitConfig(config: ConfigMap): { plain: Record<string, unknown>; secrets: Record<string, string> } {
+    const plain: Record<string, unknown> = {};
+    const secrets: Record<string, string> = {};
+    for (const [k, v] of Object.entries(config)) {
+        if (v.secret) {
+            secrets[k] = v.value;
+        } else {
+            plain[k] = v.value;
+        }
+    }
+    return { plain, secrets };
+}
+
+function stackArgs(stack: string): string[] {
+    return ["--stack", stack, "--config-file", configFile(stack), "--non-interactive"];
+}
+
+// ---------------------------------------------------------------------------
+// The lab.
+// ---------------------------------------------------------------------------
+
+/** Clean nodes, a fresh control plane, and no bench stack on the lab's backend. */
+async function freshLab(): Promise<Lab> {
+    labScript("reset.sh");
+    labScript("cluster.sh", "down");
+    labScript("cluster.sh", "up");
+    for (const stack of [STACK_LAB, STACK_ONE]) {
+        await stackRm(stack);
+    }
+    return readLab();
+}
+
+function sessionsNow(nodes: LabNode[]): Map<string, number> {
+    return new Map(nodes.map((n) => [n.name, sshSessions(n.name)]));
+}
+
+function sessionsSince(before: Map<string, number>, nodes: LabNode[]): number {
+    return nodes.reduce((sum, n) => sum + sshSessions(n.name) - (before.get(n.name) ?? 0), 0);
+}
+
+/** ExecMainStartTimestampMonotonic of each unit, by node. */
+function unitStarts(nodes: LabNode[]): Map<string, Record<string, string>> {
+    const script = UNITS.map((u) => `printf '%s %s\\n' ${u} "$(systemctl show -p ExecMainStartTimestampMonotonic --value ${u}.service)"`).join("; ");
+    return new Map(
+        nodes.map((n) => [n.name, Object.fromEntries(nodeExec(n.name, script).trim().split("\n").map((l) => l.split(" ") as [string, string]))]),
+    );
+}
+
+let containerdFacts: ContainerdFacts | undefined;
+
+/** What containerd the clean nodes have (the program reads it on the node; the baseline is told). */
+function readContainerdFacts(node: string): ContainerdFacts {
+    const [version, runc] = nodeExec(node, "containerd --version | awk '{ print $3 }'; command -v runc").trim().split("\n");
+    return { containerdVersion: version, runc };
+}
+
+async function baselineRun(): Promise<{ seconds: number; prepSeconds: number }> {
+    const lab = await freshLab();
+    containerdFacts ??= readContainerdFacts(lab.nodes[0].name);
+    const cluster = readLabCluster();
+    if (!cluster) {
+        throw new Error("the lab's control plane is not up (lab/cluster.sh up)");
+    }
+    const dir = path.join(TMP, "baseline");
+    const started = process.hrtime.bigint();
+    await prepareBaseline(lab, dir, containerdFacts);
+    const prepSeconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const r = spawnSync("bash", [path.join(BENCH, "baseline.sh"), dir], {
+        encoding: "utf8",
+        env: {
+            ...process.env,
+            BASELINE_SSH_KEY: lab.sshPrivateKeyFile,
+            BASELINE_KNOWN_HOSTS: lab.knownHostsFile,
+            BASELINE_KUBECTL: cluster.kubectl,
+            BASELINE_KUBECONFIG: cluster.kubeconfig,
+            BASELINE_READY_TIMEOUT: String(READY_TIMEOUT),
+        },
+    });
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    fs.writeFileSync(path.join(LOGS, `baseline-${Date.now()}.log`), `${r.stdout}\n${r.stderr}`);
+    fs.rmSync(dir, { recursive: true, force: true });
+    if (r.status !== 0) {
+        throw new Error(`bench/baseline.sh failed (${r.status ?? r.signal}):\n${r.stderr.trim()}`);
+    }
+    return { seconds, prepSeconds };
+}
+
+/** A fresh lab and a new stack of `nodes`; the first `pulumi up`. */
+async function firstRun(stack: string, nodes?: LabNode[]): Promise<{ lab: Lab; seconds: number; sessions: number }> {
+    const lab = await freshLab();
+    const chosen = nodes ? lab.nodes.filter((n) => nodes.some((m) => m.name === n.name)) : lab.nodes;
+    const { plain, secrets } = splitConfig(labConfig(lab, {}, chosen));
+    await newStack(stack, plain, secrets);
+    const before = sessionsNow(lab.nodes);
+    const r = await mustCli(["up", "--yes", "--skip-preview", ...stackArgs(stack)], { label: `up-first-${stack}` });
+    return { lab, seconds: r.seconds, sessions: sessionsSince(before, lab.nodes) };
+}
+
+// ---------------------------------------------------------------------------
+// Preview at scale.
+// ---------------------------------------------------------------------------
+
+interface ScaleSample {
+    seconds: number | null;
+    peakMiB: number;
+    note?: string;
+}
+
+export async function scalePreview(n: number, lab: Lab): Promise<ScaleSample> {
+    const stack = scaleStack(n);
+    const plain: Record<string, unknown> = {
+        [`${NS}:kubernetesVersion`]: lab.mirror.kubernetesVersion,
+        [`${NS}:apiServer`]: "https://api.scale.hardway.test:6443",
+        [`${NS}:clusterName`]: "hardway-scale",
+        [`${NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8"),
+        [`${NS}:nodes`]: loadInventory(n),
+    };
+    const secrets = {
+        [`${NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8"),
+        [`${NS}:sshPrivateKey`]: fs.readFileSync(lab.sshPrivateKeyFile, "utf8"),
+    };
+    await newStack(stack, plain, secrets);
+    try {
+        const r = await cli(["preview", ...stackArgs(stack)], { timeoutSeconds: PREVIEW_TIMEOUT, label: `preview-${stack}` });
+        const peakMiB = r.peakBytes / 2 ** 20;
+        if (r.timedOut) {
+            return { seconds: null, peakMiB, note: `did not finish within ${PREVIEW_TIMEOUT} s (peak so far ${peakMiB.toFixed(0)} MiB)` };
+        }
+        const oom = /heap out of memory|Reached heap limit|out of memory|Cannot allocate memory|ENOMEM/i.test(r.tail);
+        if (r.code !== 0) {
+            const why = oom ? "ran out of memory" : r.signal === "SIGKILL" ? "was killed (SIGKILL: likely the kernel's OOM killer)" : `failed (${r.code ?? r.signal})`;
+            return { seconds: null, peakMiB, note: `${why}: ${r.tail.trim().split("\n").slice(-3).join(" / ")}` };
+        }
+        return { seconds: r.seconds, peakMiB };
+    } finally {
+        await stackRm(stack);
+    }
+}
+
+// ---------------------------------------------------------------------------
+// Figures.
+// ---------------------------------------------------------------------------
+
+type Sample = number | null;
+
+/** The median; a missing sample (a run that did not finish) counts as slower than any other. */
+function median(samples: Sample[]): number | null {
+    if (samples.length === 0) {
+        return null;
+    }
+    const sorted = samples.map((s) => (s === null ? Infinity : s)).sort((a, b) => a - b);
+    const mid = Math.floor(sorted.length / 2);
+    const m = sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+    return Number.isFinite(m) ? m : null;
+}
+
+const ratio = (a: Sample | undefined, b: Sample | undefined): Sample => (a != null && b != null && b > 0 ? a / b : null);
+
+function gitCommit(): string {
+    const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: REPO, encoding: "utf8" }).stdout.trim();
+    const dirty = spawnSync("git", ["status", "--porcelain"], { cwd: REPO, encoding: "utf8" }).stdout.trim() !== "";
+    return head ? `${head}${dirty ? " (with uncommitted changes)" : ""}` : "unknown";
+}
+
+function machine(): Record<string, unknown> {
+    return {
+        nproc: os.cpus().length,
+        memTotalMiB: Math.round(os.totalmem() / 2 ** 20),
+        cpu: os.cpus()[0]?.model ?? "unknown",
+        kernel: os.release(),
+        node: process.version,
+        pulumi: spawnSync("pulumi", ["version"], { env: cliEnv, encoding: "utf8" }).stdout.trim(),
+    };
+}
+
+function fmt(key: string, v: unknown): string {
+    if (v === null || v === undefined) {
+        return "n/a";
+    }
+    if (typeof v === "object") {
+        return Object.entries(v as Record<string, unknown>)
+            .map(([k, x]) => `${k}: ${fmt(k, x)}`)
+            .join(", ");
+    }
+    if (typeof v !== "number") {
+        return String(v);
+    }
+    if (/Ratio$/.test(key)) {
+        return v.toFixed(2);
+    }
+    if (/Seconds$/.test(key)) {
+        return v.toFixed(1);
+    }
+    if (/MiB$/.test(key)) {
+        return v.toFixed(0);
+    }
+    return Number.isInteger(v) ? String(v) : v.toFixed(1);
+}
+
+/** The Pulumi CLI from PATH, else from scripts/toolchain.sh; the lab's file backend and passphrase. */
+export function setupCli(): void {
+    let pathPrefix = "";
+    if (spawnSync("sh", ["-c", "command -v pulumi"]).status !== 0) {
+        const tc = spawnSync("bash", [path.join(REPO, "scripts", "toolchain.sh")], { encoding: "utf8", stdio: ["ignore", "pipe", "inherit"] });
+        const dir = tc.stdout.trim().split("\n").pop() ?? "";
+        if (tc.status !== 0 || !dir) {
+            throw new Error("scripts/toolchain.sh did not provide the Pulumi CLI");
+        }
+        pathPrefix = dir + path.delimiter;
+    }
+    cliEnv = {
+        ...process.env,
+        ...labEnv(),
+        PATH: pathPrefix + (process.env["PATH"] ?? ""),
+        PULUMI_SKIP_UPDATE_CHECK: "true",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+    };
+}
+
+async function main(): Promise<number> {
+    const missing = missingPlugins();
+    if (missing.length > 0) {
+        process.stdout.write(`bench: not measured: the resource plugins ${missing.join(", ")} are not installed (scripts/plugins.ts)\n`);
+        return 0;
+    }
+    fs.rmSync(TMP, { recursive: true, force: true });
+    fs.mkdirSync(LOGS, { recursive: true });
+    // The program runs compiled (Pulumi.yaml's main is bin/index.js): measure the sources as they are now.
+    log("npm run build");
+    const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: REPO, encoding: "utf8" });
+    if (build.status !== 0) {
+        throw new Error(`npm run build failed:\n${build.stdout}${build.stderr}`);
+    }
+
+    setupCli();
+
+    const samples: Record<string, unknown[]> = {};
+    const add = (key: string, v: unknown) => (samples[key] ??= []).push(v);
+    const notes: string[] = [];
+    let errors = 0;
+    const attempt = async <T>(what: string, f: () => Promise<T>): Promise<T | undefined> => {
+        try {
+            return await f();
+        } catch (e) {
+            errors++;
+            const msg = `${what}: ${e instanceof Error ? e.message : String(e)}`;
+            notes.push(msg);
+            log(msg);
+            return undefined;
+        }
+    };
+    const skippedScale = new Set<number>();
+
+    try {
+        for (let run = 1; run <= RUNS; run++) {
+            log(`run ${run}/${RUNS}: baseline`);
+            const base = await attempt(`run ${run}: baseline`, baselineRun);
+            add("baselineSeconds", base?.seconds ?? null);
+            add("baselinePrepSeconds", base?.prepSeconds ?? null);
+
+            log(`run ${run}/${RUNS}: first run, 1 node`);
+            const one = await attempt(`run ${run}: first run of 1 node`, async () => {
+                const lab = readLab();
+                return firstRun(STACK_ONE, lab.nodes.filter((n) => n.name === "worker1"));
+            });
+            add("firstRun1NodeSeconds", one?.seconds ?? null);
+
+            log(`run ${run}/${RUNS}: first run, 4 nodes`);
+            const first = await attempt(`run ${run}: first run of 4 nodes`, () => firstRun(STACK_LAB));
+            add("firstRunSeconds", first?.seconds ?? null);
+            add("firstRunRatio", ratio(first?.seconds, base?.seconds));
+            add("parallelRatio", ratio(first?.seconds, one?.seconds));
+            add("sshSessionsPerNode", first ? first.sessions / first.lab.nodes.length : null);
+            if (!first) {
+                for (const k of ["noopSeconds", "noopRatio", "noopRemoteCommands", "previewNoopSeconds", "stateBytesPerNode"]) {
+                    add(k, null);
+                }
+                add("restartsOnKubeletChange", null);
+                continue;
+            }
+            const nodes = first.lab.nodes;
+
+            log(`run ${run}/${RUNS}: no-op up`);
+            const noop = await attempt(`run ${run}: no-op up`, async () => {
+                const before = sessionsNow(nodes);
+                const r = await mustCli(["up", "--yes", "--skip-preview", ...stackArgs(STACK_LAB)], { label: "up-noop" });
+                return { seconds: r.seconds, sessions: sessionsSince(before, nodes) };
+            });
+            add("noopSeconds", noop?.seconds ?? null);
+            add("noopRatio", ratio(noop?.seconds, first.seconds));
+            add("noopRemoteCommands", noop?.sessions ?? null);
+
+            log(`run ${run}/${RUNS}: preview of the provisioned lab`);
+            const pv = await attempt(`run ${run}: preview of the provisioned lab`, () => mustCli(["preview", ...stackArgs(STACK_LAB)], { label: "preview-noop" }));
+            add("previewNoopSeconds", pv?.seconds ?? null);
+
+            const exported = await attempt(`run ${run}: stack export`, () =>
+                mustCli(["stack", "export", "--stack", STACK_LAB, "--non-interactive"], { label: "stack-export" }),
+            );
+            add("stateBytesPerNode", exported ? Buffer.byteLength(exported.stdout) / nodes.length : null);
+
+            log(`run ${run}/${RUNS}: one kubelet setting changed (${KUBELET_CHANGE.key} ${KUBELET_CHANGE.value})`);
+            const restarts = await attempt(`run ${run}: kubelet setting change`, async () => {
+                const before = unitStarts(nodes);
+                await mustCli(["config", "set", ...stackArgs(STACK_LAB), `${NS}:${KUBELET_CHANGE.key}`, KUBELET_CHANGE.value], { label: "config-set-change" });
+                await mustCli(["up", "--yes", "--skip-preview", ...stackArgs(STACK_LAB)], { label: "up-kubelet-change" });
+                const after = unitStarts(nodes);
+                return Object.fromEntries(UNITS.map((u) => [u, nodes.filter((n) => before.get(n.name)![u] !== after.get(n.name)![u]).length]));
+            });
+            add("restartsOnKubeletChange", restarts ?? null);
+        }
+
+        const lab = readLab();
+        for (let run = 1; run <= RUNS; run++) {
+            for (const n of SCALE) {
+                if (skippedScale.has(n)) {
+                    add(`preview${n}Seconds`, null);
+                    continue;
+                }
+                log(`run ${run}/${RUNS}: preview of a new ${n}-node stack`);
+                const s = await attempt(`run ${run}: preview of ${n} nodes`, () => scalePreview(n, lab));
+                add(`preview${n}Seconds`, s?.seconds ?? null);
+                add(`preview${n}PeakMiB`, s ? s.peakMiB : null);
+                if (s?.note) {
+                    notes.push(`run ${run}: preview of ${n} nodes ${s.note}`);
+                    log(`preview of ${n} nodes ${s.note}`);
+                    // Do not spend the cap again on a size that did not finish.
+                    skippedScale.add(n);
+                    if (run < RUNS) {
+                        notes.push(`preview of ${n} nodes: not tried again in later runs`);
+                    }
+                }
+            }
+        }
+    } finally {
+        await attempt("cleanup", async () => {
+            log("cleanup: destroy and remove the bench stacks, reset the lab");
+            if (fs.existsSync(configFile(STACK_LAB))) {
+                const d = await cli(["destroy", "--yes", "--skip-preview", ...stackArgs(STACK_LAB)], { label: "destroy" });
+                if (d.code !== 0) {
+                    notes.push(`cleanup: pulumi destroy of ${STACK_LAB} failed; the stack was removed with --force`);
+                }
+            }
+            for (const stack of [STACK_LAB, STACK_ONE, ...SCALE.map(scaleStack)]) {
+                await stackRm(stack);
+            }
+            labScript("reset.sh");
+            labScript("cluster.sh", "down");
+            labScript("cluster.sh", "up");
+        });
+    }
+
+    const numeric = (k: string) => median((samples[k] ?? []) as Sample[]);
+    const figures: Record<string, unknown> = {
+        firstRunSeconds: numeric("firstRunSeconds"),
+        baselineSeconds: numeric("baselineSeconds"),
+        firstRunRatio: numeric("firstRunRatio"),
+        noopSeconds: numeric("noopSeconds"),
+        noopRatio: numeric("noopRatio"),
+        noopRemoteCommands: numeric("noopRemoteCommands"),
+        previewNoopSeconds: numeric("previewNoopSeconds"),
+        sshSessionsPerNode: numeric("sshSessionsPerNode"),
+    };
+    for (const n of SCALE) {
+        figures[`preview${n}Seconds`] = numeric(`preview${n}Seconds`);
+    }
+    for (const n of SCALE) {
+        const peaks = ((samples[`preview${n}PeakMiB`] ?? []) as Sample[]).filter((x): x is number => x !== null);
+        figures[`preview${n}PeakMiB`] = peaks.length > 0 ? median(peaks) : null;
+    }
+    figures.stateBytesPerNode = numeric("stateBytesPerNode");
+    figures.parallelRatio = numeric("parallelRatio");
+    const restartSamples = ((samples["restartsOnKubeletChange"] ?? []) as (Record<string, number> | null)[]).filter(
+        (x): x is Record<string, number> => x !== null,
+    );
+    figures.restartsOnKubeletChange =
+        restartSamples.length > 0 ? Object.fromEntries(UNITS.map((u) => [u, median(restartSamples.map((s) => s[u]))])) : null;
+
+    const results = {
+        ...figures,
+        date: new Date().toISOString(),
+        machine: machine(),
+        gitCommit: gitCommit(),
+        runs: RUNS,
+        scale: SCALE,
+        previewTimeoutSeconds: PREVIEW_TIMEOUT,
+        samples,
+        notes,
+    };
+    fs.writeFileSync(path.join(BENCH, "results.json"), JSON.stringify(results, null, 2) + "\n");
+
+    const rows = Object.entries(figures).map(([k, v]) => `| ${k} | ${fmt(k, v)} |`);
+    const table = ["| figure | value |", "|---|---|", ...rows].join("\n");
+    const sampleRows = Object.entries(samples).map(
+        ([k, list]) => `| ${k} | ${list.map((v) => (v !== null && typeof v === "object" ? `{${fmt(k, v)}}` : fmt(k, v))).join("; ")} |`,
+    );
+    const m = results.machine as Record<string, unknown>;
+    const md = [
+        "# Benchmark results",
+        "",
+        `${results.date}, commit ${results.gitCommit}, ${m.nproc} CPUs, ${m.memTotalMiB} MiB, ${m.pulumi ? `pulumi ${m.pulumi}, ` : ""}median of ${RUNS} run(s). What each figure means: README.md.`,
+        "",
+        table,
+        "",
+        "## Raw samples (one per run)",
+        "",
+        "| figure | samples |",
+        "|---|---|",
+        ...sampleRows,
+        ...(notes.length > 0 ? ["", "## Notes", "", ...notes.map((n) => `- ${n.replace(/\n/g, " ")}`)] : []),
+        "",
+    ].join("\n");
+    fs.writeFileSync(path.join(BENCH, "RESULTS.md"), md);
+    process.stdout.write(`\n${table}\n`);
+    if (notes.length > 0) {
+        process.stdout.write(`\nnotes:\n${notes.map((n) => `- ${n}`).join("\n")}\n`);
+    }
+    return errors > 0 ? 1 : 0;
+}
+
+if (require.main === module) {
+    main().then(
+        (code) => process.exit(code),
+        (e: unknown) => {
+            process.stderr.write(`bench: ${e instanceof Error ? e.stack ?? e.message : String(e)}\n`);
+            process.exit(1);
+        },
+    );
+}
