@@ -96,6 +96,7 @@ describe("node scripts: static checks", () => {
             const run = () => spawnSync("bash", ["-c", prologue], { encoding: "utf8" });
             const first = run();
             assert.equal(first.status, 0, first.stderr);
+            assert.equal(first.stderr, "", "a first install says nothing");
             assert.equal(fs.readFileSync(path.join(root, LIBRARY_DIGEST, "hardway.sh"), "utf8"), LIBRARY);
             assert.equal(fs.readlinkSync(path.join(root, "v1")), LIBRARY_DIGEST);
             assert.deepEqual(fs.readdirSync(root).sort(), [LIBRARY_DIGEST, "v1"].sort());

@@ -114,7 +114,7 @@ export function libraryInstall(): string[] {
         `# The node library ${LIBRARY_DIGEST} (components/scripts/hardway.sh), gzip, base64.`,
         "set -euo pipefail",
         `hw_lib_dir=${dir}`,
-        `if [ "$(sha256sum <"$hw_lib_dir/hardway.sh" 2>/dev/null | cut -c 1-16)" != ${LIBRARY_DIGEST} ]; then`,
+        `if ! { [ -f "$hw_lib_dir/hardway.sh" ] && [ "$(sha256sum <"$hw_lib_dir/hardway.sh" | cut -c 1-16)" = ${LIBRARY_DIGEST} ]; }; then`,
         `\tmkdir -p ${LIBRARY_ROOT} && chmod 0755 ${LIBRARY_ROOT}`,
         `\trm -rf -- ${LIBRARY_ROOT}/.new.hw-tmp && mkdir -m 0755 ${LIBRARY_ROOT}/.new.hw-tmp`,
         `\tbase64 -d <<<${shq(blob)} | gzip -dc >${LIBRARY_ROOT}/.new.hw-tmp/hardway.sh`,
