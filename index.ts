@@ -9,6 +9,7 @@ import { BootstrapToken } from "./components/bootstrapToken";
 import { loadConfig } from "./components/config";
 import { WorkerNode } from "./components/workerNode";
 import { formatVersion, proxyModeDeprecated } from "./components/versions";
+import { silenceSdkDebugLog } from "./components/sdkDebugLog";
 
 // The SDK records a stack trace for each of its promises and each resource's
 // source position: at 20 resources a node that is most of the program's time
@@ -16,6 +17,7 @@ import { formatVersion, proxyModeDeprecated } from "./components/versions";
 // 10 frames, 28 s and 1.0 GB with none). HARDWAY_STACK_TRACE_LIMIT=10 brings
 // them back when debugging the program.
 Error.stackTraceLimit = Number(process.env["HARDWAY_STACK_TRACE_LIMIT"] ?? 0);
+silenceSdkDebugLog();
 
 const cluster = loadConfig();
 

@@ -7,6 +7,7 @@ import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as forge from "node-forge";
 import * as YAML from "yaml";
+import { silenceSdkDebugLog } from "../components/sdkDebugLog";
 import { ENGINE_UNKNOWN, asPreviewSees, previewDynamic } from "./support/dynamic";
 import { ProgramMocks, Recorded } from "./support/mocks";
 import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
@@ -265,5 +266,28 @@ describe("program under mocks: variations", () => {
             /hardway-workers:clusterCidr: "10\.244\.0\.0\/33" is not a valid CIDR/,
         );
         assert.equal(mocks.resources.length, 0);
+    });
+});
+
+describe("program: the SDK's debug messages", () => {
+    it("are dropped, since the finished-registration message holds every output in plain text; HARDWAY_SDK_DEBUG=1 keeps them", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const log = require("@pulumi/pulumi/log") as { debug: (...a: unknown[]) => Promise<void> };
+        const original = log.debug;
+        try {
+            const sent: unknown[] = [];
+            const spy = (...a: unknown[]) => {
+                sent.push(a);
+                return Promise.resolve();
+            };
+            log.debug = spy;
+            assert.equal(silenceSdkDebugLog({ HARDWAY_SDK_DEBUG: "1" }), false);
+            assert.equal(log.debug, spy, "kept when asked");
+            assert.equal(silenceSdkDebugLog({}), true);
+            await log.debug("RegisterResource RPC finished: secret");
+            assert.deepEqual(sent, [], "nothing reaches the engine");
+        } finally {
+            log.debug = original;
+        }
     });
 });
