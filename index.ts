@@ -8,7 +8,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BootstrapToken } from "./components/bootstrapToken";
 import { loadConfig } from "./components/config";
 import { WorkerNode } from "./components/workerNode";
-import { formatVersion, proxyModeDeprecated } from "./components/versions";
+import { formatVersion, proxyModeDeprecated } from "./components/kube/versions";
 import { silenceSdkDebugLog } from "./components/sdkDebugLog";
 
 // The SDK records a stack trace for each of its promises and each resource's

@@ -7,7 +7,7 @@ import * as random from "@pulumi/random";
 import { ApiAccess } from "../providers/kubeApi";
 import { Renewal } from "../providers/renewal";
 import { TokenRegistration } from "../providers/tokenRegistration";
-import { renderBootstrapManifests } from "./render/bootstrap";
+import { renderBootstrapManifests } from "./bootstrap-token/manifests";
 
 export interface BootstrapTokenArgs {
     /** A token the operator gives (`<id>.<secret>`, secret); otherwise one is generated. */

@@ -20,9 +20,9 @@ import {
     parseVersion,
     profileFor,
     proxyModeSupported,
-} from "./versions";
+} from "./kube/versions";
+import { CONTROL_PLANE_TAINT, Taint } from "./kube/taints";
 import {
-    Taint,
     checkCaPair,
     checkCertKeyPair,
     checkCidr,
@@ -44,9 +44,6 @@ export const NAMESPACE = "hardway-workers";
 
 export type Role = "control-plane" | "worker";
 export type CgroupDriver = "systemd" | "cgroupfs";
-
-/** The taint every control-plane node registers with. */
-export const CONTROL_PLANE_TAINT: Taint = { key: "node-role.kubernetes.io/control-plane", effect: "NoSchedule" };
 
 export interface NodeConfig {
     /** Node name, as the cluster will know it. */

@@ -9,11 +9,11 @@ import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "./config";
 import { NodeCertificate } from "./certificate";
 import { checkSecrets, nodeCommand } from "./nodeCommand";
-import { PATHS } from "./paths";
+import { PATHS } from "./kube/paths";
 import { renderLoopbackConf } from "./render/cni";
 import { renderContainerdConfig } from "./render/containerd";
 import { downloadPlan } from "./render/downloads";
-import { ClusterRef, renderBootstrapKubeconfig, renderCertKubeconfig } from "./render/kubeconfig";
+import { ClusterRef, renderBootstrapKubeconfig, renderCertKubeconfig } from "./kube/kubeconfig";
 import { KubeletInput, renderKubeletConfig, renderKubeletUnit } from "./render/kubelet";
 import { renderKubeProxyConfig, renderKubeProxyUnit } from "./render/kubeproxy";
 import { FileStep, parseFacts, secretNames } from "./scripts";
@@ -31,7 +31,7 @@ import {
     systemScript,
     systemUndoScript,
 } from "./scripts/node";
-import { ContainerdConfigVersion, containerdConfigVersionFor, containerdReads, formatVersion, parseVersion } from "./versions";
+import { ContainerdConfigVersion, containerdConfigVersionFor, containerdReads, formatVersion, parseVersion } from "./kube/versions";
 
 /** What every phase of a node needs to know. */
 export interface NodeContext {

@@ -5,6 +5,7 @@
 import * as ipaddr from "ipaddr.js";
 import * as crypto from "crypto";
 import * as forge from "node-forge";
+import { Taint, TaintEffect } from "./kube/taints";
 
 export function checkIp(value: string): string | undefined {
     if (!ipaddr.isValid(value) || !(ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value))) {
@@ -206,14 +207,6 @@ export function checkLabel(key: string, value: string): string | undefined {
     return undefined;
 }
 
-export type TaintEffect = "NoSchedule" | "PreferNoSchedule" | "NoExecute";
-
-export interface Taint {
-    key: string;
-    value?: string;
-    effect: TaintEffect;
-}
-
 /** Parses `key=value:Effect` or `key:Effect`. */
 export function parseTaint(text: string): Taint | string {
     const m = /^([^=:\s]+)(?:=([^:\s]*))?:(\w+)$/.exec(text);
@@ -240,8 +233,4 @@ export function checkTaint(t: Taint): string | undefined {
         return `taint ${JSON.stringify(t.key)} has an invalid value ${JSON.stringify(t.value)}`;
     }
     return undefined;
-}
-
-export function formatTaint(t: Taint): string {
-    return `${t.key}${t.value ? `=${t.value}` : ""}:${t.effect}`;
 }

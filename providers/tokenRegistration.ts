@@ -1,7 +1,7 @@
 /**
  * A dynamic provider that registers the bootstrap token with the API server:
  * the `bootstrap-token-<id>` Secret in kube-system and the RBAC bindings TLS
- * bootstrapping needs (components/render/bootstrap.ts), written with
+ * bootstrapping needs (components/kube/bootstrapToken.ts), written with
  * server-side apply through the Kubernetes API.
  *
  * - create: applies every object;
@@ -12,7 +12,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { watchEngine } from "./engineWatch";
 import { lazyProvider } from "./lazy";
-import { bootstrapRbac, bootstrapTokenSecret } from "../components/render/bootstrap";
+import { bootstrapRbac, bootstrapTokenSecret } from "../components/kube/bootstrapToken";
 import { ApiAccess, applyObject, deleteObject } from "./kubeApi";
 import { hasUnknown } from "./unknown";
 

@@ -13,8 +13,8 @@ import * as TOML from "smol-toml";
 import { renderContainerdConfig } from "../components/render/containerd";
 import { renderKubeletUnit } from "../components/render/kubelet";
 import { renderKubeProxyUnit } from "../components/render/kubeproxy";
-import { ContainerdConfigVersion, containerdReads, parseVersion, profileFor } from "../components/versions";
-import { CONTROL_PLANE_TAINT } from "../components/config";
+import { ContainerdConfigVersion, containerdReads, parseVersion, profileFor } from "../components/kube/versions";
+import { CONTROL_PLANE_TAINT } from "../components/kube/taints";
 import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { testCa } from "./support/program";
 

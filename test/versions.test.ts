@@ -10,7 +10,7 @@ import {
     parseVersion,
     proxyModeDeprecated,
     proxyModeSupported,
-} from "../components/versions";
+} from "../components/kube/versions";
 
 const REMOVED_IN_124 = ["--image-pull-progress-deadline", "--network-plugin", "--cni-conf-dir", "--cni-bin-dir"];
 

@@ -6,8 +6,8 @@
  */
 import * as TOML from "smol-toml";
 import { CgroupDriver } from "../config";
-import { PATHS } from "../paths";
-import { ContainerdConfigVersion, Version, atLeast } from "../versions";
+import { PATHS } from "../kube/paths";
+import { ContainerdConfigVersion, Version, atLeast } from "../kube/versions";
 
 export interface ContainerdInput {
     configVersion: ContainerdConfigVersion;

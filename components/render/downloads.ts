@@ -1,7 +1,7 @@
 /** Download URLs in the official release layouts, from the configured base URLs. */
 import { DownloadConfig } from "../config";
 import { BinariesInput } from "../scripts/node";
-import { Version, formatVersion } from "../versions";
+import { Version, formatVersion } from "../kube/versions";
 
 export function downloadPlan(k8s: Version, d: DownloadConfig): BinariesInput {
     const v = `v${formatVersion(k8s)}`;

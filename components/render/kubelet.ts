@@ -7,10 +7,10 @@
  */
 import * as YAML from "yaml";
 import { CgroupDriver } from "../config";
-import { PATHS } from "../paths";
-import { Taint, formatTaint } from "../validate";
-import { Profile, Version, kubeletGates } from "../versions";
-import { UnitSection, renderUnit } from "./systemd";
+import { PATHS } from "../kube/paths";
+import { Taint, formatTaint } from "../kube/taints";
+import { Profile, Version, kubeletGates } from "../kube/versions";
+import { UnitSection, renderUnit } from "../kube/systemd";
 
 export interface KubeletInput {
     version: Version;

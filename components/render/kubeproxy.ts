@@ -1,8 +1,8 @@
 /** kube-proxy's files: kubeproxy-config.yaml and kube-proxy.service. */
 import * as YAML from "yaml";
-import { PATHS } from "../paths";
-import { Profile, ProxyMode } from "../versions";
-import { renderUnit } from "./systemd";
+import { PATHS } from "../kube/paths";
+import { Profile, ProxyMode } from "../kube/versions";
+import { renderUnit } from "../kube/systemd";
 
 export interface KubeProxyInput {
     profile: Profile;

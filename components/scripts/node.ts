@@ -3,7 +3,7 @@
  * calls into the node library (hardway.sh). Pure: plain values in, script
  * text out (see test/scripts.test.ts and the e2e suite).
  */
-import { PATHS } from "../paths";
+import { PATHS } from "../kube/paths";
 import { FileStep, fileStep, libraryInstall, nodeScript, secretNames, shq, undoScript } from "./index";
 
 /** System setup: the node library first; then the kubernetes user and group, the guide's directories, firewalld gone. */

@@ -1,6 +1,6 @@
 /** Renderer inputs for tests: a node on a given Kubernetes version, with overrides. */
 import { KubeletInput } from "../../components/render/kubelet";
-import { parseVersion, profileFor } from "../../components/versions";
+import { parseVersion, profileFor } from "../../components/kube/versions";
 
 export function kubeletInputFor(version: string, patch: Partial<KubeletInput> = {}): KubeletInput {
     const v = parseVersion(version);

@@ -1,9 +1,10 @@
 /**
  * The control-plane side of TLS bootstrapping (kubernetes docs:
  * bootstrap-tokens, kubelet-tls-bootstrapping): the token Secret and the
- * three RBAC bindings, as one multi-document YAML for `kubectl apply -f`.
+ * three RBAC bindings, as plain objects. The BootstrapToken component renders
+ * them as YAML (bootstrap-token/manifests.ts); the TokenRegistration provider
+ * applies them through the API.
  */
-import * as YAML from "yaml";
 
 export interface BootstrapTokenInput {
     tokenId: string;
@@ -63,10 +64,4 @@ export function bootstrapRbac(): Record<string, unknown>[] {
             "system:nodes",
         ),
     ];
-}
-
-export function renderBootstrapManifests(t: BootstrapTokenInput): string {
-    return [bootstrapTokenSecret(t), ...bootstrapRbac()]
-        .map((doc) => YAML.stringify(doc, { indentSeq: false, lineWidth: 0 }))
-        .join("---\n");
 }

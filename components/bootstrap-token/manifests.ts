@@ -1,0 +1,12 @@
+/**
+ * The bootstrap token's Secret and the three TLS-bootstrapping RBAC bindings
+ * (kube/bootstrapToken.ts), as one multi-document YAML for `kubectl apply -f`.
+ */
+import * as YAML from "yaml";
+import { BootstrapTokenInput, bootstrapRbac, bootstrapTokenSecret } from "../kube/bootstrapToken";
+
+export function renderBootstrapManifests(t: BootstrapTokenInput): string {
+    return [bootstrapTokenSecret(t), ...bootstrapRbac()]
+        .map((doc) => YAML.stringify(doc, { indentSeq: false, lineWidth: 0 }))
+        .join("---\n");
+}
