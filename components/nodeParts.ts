@@ -6,7 +6,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
-import { NodeConfig, WorkerConfig } from "./config";
+import { NodeConfig, WorkerConfig } from "./config/types";
 import { NodeCertificate } from "./certificate";
 import { checkSecrets, nodeCommand } from "./nodeCommand";
 import { PATHS } from "./kube/paths";

@@ -1,7 +1,8 @@
 /** Stack config validation: each bad input fails with a message that names its field. */
 import { strict as assert } from "assert";
 import * as pulumi from "@pulumi/pulumi";
-import { ConfigError, RawConfig, validateConfig } from "../components/config";
+import { RawConfig } from "../components/config/types";
+import { ConfigError, validateConfig } from "../components/config/validate";
 import { makeCa, makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { GUIDE_NODES, baseConfig, testCa } from "./support/program";
 

@@ -1,5 +1,5 @@
 /** Download URLs in the official release layouts, from the configured base URLs. */
-import { DownloadConfig } from "../config";
+import { DownloadConfig } from "../config/types";
 import { BinariesInput } from "../scripts/node";
 import { Version, formatVersion } from "../kube/versions";
 

@@ -6,7 +6,7 @@
  * where the version reads them there (see versions.ts for the gates).
  */
 import * as YAML from "yaml";
-import { CgroupDriver } from "../config";
+import { CgroupDriver } from "../config/types";
 import { PATHS } from "../kube/paths";
 import { Taint, formatTaint } from "../kube/taints";
 import { Profile, Version, kubeletGates } from "../kube/versions";

@@ -1,128 +1,31 @@
 /**
- * The stack config contract (namespace `hardway-workers`) and its validation.
+ * Validation of the stack config (namespace `hardway-workers`): the keys are
+ * the schema's (schema.ts), unset keys take their defaults (defaults.ts).
  *
  * `validateConfig` is pure: raw values in, a typed config or a ConfigError
- * that names every bad field out. `loadConfig` reads the values from the
+ * that names every bad field out. read.ts reads the raw values from the
  * Pulumi runtime, so that bad input fails `pulumi preview` before any
- * resource is registered.
+ * resource is registered. The small validators below return an error text
+ * (without the field name) or undefined; validateConfig names the field.
  */
+import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as ipaddr from "ipaddr.js";
+import * as forge from "node-forge";
+import { CONTROL_PLANE_TAINT, Taint, TaintEffect } from "../kube/taints";
 import {
-    ContainerdConfigVersion,
     MAX_KUBERNETES_MINOR,
     MIN_KUBERNETES,
-    Profile,
-    ProxyMode,
     Version,
     compareVersions,
-    defaultToolVersions,
     formatVersion,
     parseVersion,
     profileFor,
     proxyModeSupported,
-} from "./kube/versions";
-import { CONTROL_PLANE_TAINT, Taint } from "./kube/taints";
-import {
-    checkCaPair,
-    checkCertKeyPair,
-    checkCidr,
-    checkFqdn,
-    checkHostKey,
-    checkIp,
-    checkLabel,
-    checkNodeName,
-    checkPrivateKeyPem,
-    checkSha256,
-    checkTaint,
-    checkToken,
-    checkUrl,
-    parseTaint,
-    splitPemCertificates,
-} from "./validate";
-
-export const NAMESPACE = "hardway-workers";
-
-export type Role = "control-plane" | "worker";
-export type CgroupDriver = "systemd" | "cgroupfs";
-
-export interface NodeConfig {
-    /** Node name, as the cluster will know it. */
-    name: string;
-    fqdn: string;
-    ip: string;
-    role: Role;
-    sshHost: string;
-    sshPort: number;
-    /** authorized_keys-style host key line; pinned on every connection when set. */
-    hostKey?: string;
-    labels: Record<string, string>;
-    /** Taints to register with; control-plane nodes always carry CONTROL_PLANE_TAINT. */
-    taints: Taint[];
-}
-
-/** Checksums of the downloads, by artifact. Missing ones are read from `<url>.sha256` on the node. */
-export interface Checksums {
-    kubelet?: string;
-    "kube-proxy"?: string;
-    crictl?: string;
-    cni?: string;
-}
-
-export interface DownloadConfig {
-    /** Base of `<base>/v<version>/bin/linux/<arch>/kubelet`; default https://dl.k8s.io/release. */
-    kubernetesBaseUrl: string;
-    /** Base of `<base>/v<crictl>/crictl-v<crictl>-linux-<arch>.tar.gz`. */
-    crictlBaseUrl: string;
-    /** Base of `<base>/v<cni>/cni-plugins-linux-<arch>-v<cni>.tgz`. */
-    cniBaseUrl: string;
-    crictlVersion: string;
-    cniVersion: string;
-    arch: "amd64" | "arm64";
-    sha256: Checksums;
-}
-
-export interface WorkerConfig {
-    kubernetesVersion: Version;
-    profile: Profile;
-    apiServer: string;
-    clusterName: string;
-    clusterCidr: string;
-    clusterDns: string[];
-    clusterDomain: string;
-    kubeProxyMode: ProxyMode;
-    cgroupDriver: CgroupDriver;
-    /** "auto" picks the version the installed containerd reads natively. */
-    containerdConfigVersion: ContainerdConfigVersion | "auto";
-    caCertPem: string;
-    caBundlePem: string;
-    caKeyPem: pulumi.Output<string>;
-    sshUser: string;
-    sshPrivateKey: pulumi.Output<string>;
-    /** A bootstrap token given by the operator, instead of a generated one. */
-    bootstrapToken?: pulumi.Output<string>;
-    /** Lifetime of the bootstrap token; 0 means it never expires. */
-    bootstrapTokenTtlHours: number;
-    certValidityHours: number;
-    certRenewBeforeHours: number;
-    /** Wait for kubelet and kube-proxy to be active after a restart. */
-    waitForServices: boolean;
-    /**
-     * Administrator credentials for the API server (a client certificate and
-     * its key). When given, the program registers the bootstrap token through
-     * the API and tracks each node's membership (Ready on up; cordon, drain
-     * and delete on removal). Without them it only exports the manifests.
-     */
-    apiAdmin?: { certPem: string; keyPem: pulumi.Output<string> };
-    /** How long `pulumi up` waits for a node to become Ready (with apiAdmin). */
-    nodeReadyTimeoutSeconds: number;
-    /** How long a removed node's drain may take before the update fails (with apiAdmin). */
-    drainTimeoutSeconds: number;
-    downloads: DownloadConfig;
-    nodes: NodeConfig[];
-}
-
-/** Raw values by key, as strings or already-parsed JSON. */
-export type RawConfig = Record<string, unknown>;
+} from "../kube/versions";
+import { DEFAULTS, NODE_DEFAULTS, defaultCgroupDriver, defaultDownloads } from "./defaults";
+import { CONFIG_SCHEMA, KNOWN_KEYS, NAMESPACE } from "./schema";
+import type { DownloadConfig, NodeConfig, RawConfig, WorkerConfig } from "./types";
 
 /** Every bad field, each message starting with its `hardway-workers:<path>`. */
 export class ConfigError extends Error {
@@ -132,38 +35,8 @@ export class ConfigError extends Error {
     }
 }
 
-const SECRET_KEYS = ["caKeyPem", "sshPrivateKey", "bootstrapToken", "apiAdminKeyPem"] as const;
-const KNOWN_KEYS = [
-    "kubernetesVersion",
-    "apiServer",
-    "clusterName",
-    "clusterCidr",
-    "clusterDns",
-    "clusterDomain",
-    "kubeProxyMode",
-    "cgroupDriver",
-    "containerdConfigVersion",
-    "caCertPem",
-    "caBundlePem",
-    "caKeyPem",
-    "sshUser",
-    "sshPrivateKey",
-    "bootstrapToken",
-    "bootstrapTokenTtlHours",
-    "certValidityHours",
-    "certRenewBeforeHours",
-    "waitForServices",
-    "apiAdminCertPem",
-    "apiAdminKeyPem",
-    "nodeReadyTimeoutSeconds",
-    "drainTimeoutSeconds",
-    "downloads",
-    "nodes",
-];
-const JSON_KEYS = new Set(["nodes", "downloads", "clusterDns"]);
-
 /** Collects problems, each prefixed with its field. */
-class Problems {
+export class Problems {
     readonly list: string[] = [];
     add(field: string, message: string): void {
         this.list.push(`${NAMESPACE}:${field}: ${message}`);
@@ -185,7 +58,13 @@ function str(raw: RawConfig, key: string, p: Problems, fallback?: string): strin
     return v;
 }
 
-function num(raw: RawConfig, key: string, p: Problems, fallback: number, min: number): number {
+type IntegerKey = {
+    [K in keyof typeof CONFIG_SCHEMA]: (typeof CONFIG_SCHEMA)[K] extends { kind: "integer" } ? K : never;
+}[keyof typeof CONFIG_SCHEMA];
+
+/** An integer key: the schema's default when unset, at least the schema's minimum. */
+function integer(raw: RawConfig, key: IntegerKey, p: Problems): number {
+    const { default: fallback, min } = CONFIG_SCHEMA[key];
     const v = raw[key];
     if (v === undefined || v === null || v === "") {
         return fallback;
@@ -268,12 +147,12 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
     if (clusterName && checkNodeName(clusterName)) {
         p.add("clusterName", `${JSON.stringify(clusterName)} must be lower-case letters, digits, '-' and '.'`);
     }
-    const clusterCidr = str(raw, "clusterCidr", p, "10.244.0.0/16") as string;
+    const clusterCidr = str(raw, "clusterCidr", p, DEFAULTS.clusterCidr) as string;
     const cidrError = checkCidr(clusterCidr);
     if (cidrError) {
         p.add("clusterCidr", cidrError);
     }
-    let clusterDns: string[] = ["10.96.0.10"];
+    let clusterDns: string[] = [...DEFAULTS.clusterDns];
     const dnsRaw = raw["clusterDns"];
     if (dnsRaw !== undefined && dnsRaw !== "") {
         const list = Array.isArray(dnsRaw) ? dnsRaw : typeof dnsRaw === "string" ? dnsRaw.split(",") : [dnsRaw];
@@ -285,32 +164,35 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
             }
         });
     }
-    const clusterDomain = str(raw, "clusterDomain", p, "cluster.local") as string;
+    const clusterDomain = str(raw, "clusterDomain", p, DEFAULTS.clusterDomain) as string;
     if (checkNodeName(clusterDomain)) {
         p.add("clusterDomain", `${JSON.stringify(clusterDomain)} is not a DNS domain`);
     }
 
-    const modeRaw = raw["kubeProxyMode"] ?? "ipvs";
-    const kubeProxyMode = oneOf(modeRaw, ["ipvs", "iptables", "nftables"] as const) ?? "ipvs";
-    if (!oneOf(modeRaw, ["ipvs", "iptables", "nftables"] as const)) {
-        p.add("kubeProxyMode", `${JSON.stringify(modeRaw)} is not one of ipvs, iptables, nftables`);
+    const modeRaw = raw["kubeProxyMode"] ?? DEFAULTS.kubeProxyMode;
+    const modes = CONFIG_SCHEMA.kubeProxyMode.values;
+    const kubeProxyMode = oneOf(modeRaw, modes) ?? DEFAULTS.kubeProxyMode;
+    if (!oneOf(modeRaw, modes)) {
+        p.add("kubeProxyMode", `${JSON.stringify(modeRaw)} is not one of ${modes.join(", ")}`);
     } else if (!proxyModeSupported(kubeProxyMode, version)) {
         p.add("kubeProxyMode", `${kubeProxyMode} needs Kubernetes 1.31 or newer (got ${formatVersion(version)})`);
     }
 
-    const cgroupRaw = raw["cgroupDriver"] ?? (profile === "seed" ? "cgroupfs" : "systemd");
-    const cgroupDriver = oneOf(cgroupRaw, ["systemd", "cgroupfs"] as const) ?? "systemd";
-    if (!oneOf(cgroupRaw, ["systemd", "cgroupfs"] as const)) {
-        p.add("cgroupDriver", `${JSON.stringify(cgroupRaw)} is not one of systemd, cgroupfs`);
+    const cgroupRaw = raw["cgroupDriver"] ?? defaultCgroupDriver(profile);
+    const drivers = CONFIG_SCHEMA.cgroupDriver.values;
+    const cgroupDriver = oneOf(cgroupRaw, drivers) ?? "systemd";
+    if (!oneOf(cgroupRaw, drivers)) {
+        p.add("cgroupDriver", `${JSON.stringify(cgroupRaw)} is not one of ${drivers.join(", ")}`);
     }
 
-    const ccvRaw = raw["containerdConfigVersion"] ?? "auto";
-    const containerdConfigVersion = oneOf(ccvRaw, ["auto", 1, 2, 3] as const) ?? "auto";
-    if (!oneOf(ccvRaw, ["auto", 1, 2, 3] as const)) {
-        p.add("containerdConfigVersion", `${JSON.stringify(ccvRaw)} is not one of auto, 1, 2, 3`);
+    const ccvRaw = raw["containerdConfigVersion"] ?? DEFAULTS.containerdConfigVersion;
+    const ccvs = CONFIG_SCHEMA.containerdConfigVersion.values;
+    const containerdConfigVersion = oneOf(ccvRaw, ccvs) ?? DEFAULTS.containerdConfigVersion;
+    if (!oneOf(ccvRaw, ccvs)) {
+        p.add("containerdConfigVersion", `${JSON.stringify(ccvRaw)} is not one of ${ccvs.join(", ")}`);
     }
 
-    // The CA.
+    // The CA; the bundle defaults to the CA certificate.
     const caCertPem = str(raw, "caCertPem", p) ?? "";
     const caKeyPem = str(raw, "caKeyPem", p) ?? "";
     if (caCertPem && caKeyPem) {
@@ -336,7 +218,7 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
     }
 
     // SSH.
-    const sshUser = str(raw, "sshUser", p, "root") as string;
+    const sshUser = str(raw, "sshUser", p, DEFAULTS.sshUser) as string;
     if (!/^[a-z_][a-z0-9_-]*[$]?$/.test(sshUser)) {
         p.add("sshUser", `${JSON.stringify(sshUser)} is not a user name`);
     }
@@ -350,16 +232,16 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
     if (token && checkToken(token)) {
         p.add("bootstrapToken", checkToken(token) as string);
     }
-    const bootstrapTokenTtlHours = num(raw, "bootstrapTokenTtlHours", p, 0, 0);
-    const certValidityHours = num(raw, "certValidityHours", p, 8760, 2);
-    const certRenewBeforeHours = num(raw, "certRenewBeforeHours", p, 720, 1);
+    const bootstrapTokenTtlHours = integer(raw, "bootstrapTokenTtlHours", p);
+    const certValidityHours = integer(raw, "certValidityHours", p);
+    const certRenewBeforeHours = integer(raw, "certRenewBeforeHours", p);
     if (certRenewBeforeHours >= certValidityHours) {
         p.add(
             "certRenewBeforeHours",
             `must be less than certValidityHours (${certRenewBeforeHours} >= ${certValidityHours}), or certificates would renew on every run`,
         );
     }
-    const waitForServices = bool(raw, "waitForServices", p, true);
+    const waitForServices = bool(raw, "waitForServices", p, DEFAULTS.waitForServices);
 
     // API administrator credentials: both or neither.
     const adminCert = str(raw, "apiAdminCertPem", p, "") as string;
@@ -377,8 +259,8 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
             p.add("apiAdminKeyPem", pair.key);
         }
     }
-    const nodeReadyTimeoutSeconds = num(raw, "nodeReadyTimeoutSeconds", p, 300, 1);
-    const drainTimeoutSeconds = num(raw, "drainTimeoutSeconds", p, 120, 1);
+    const nodeReadyTimeoutSeconds = integer(raw, "nodeReadyTimeoutSeconds", p);
+    const drainTimeoutSeconds = integer(raw, "drainTimeoutSeconds", p);
 
     const downloads = validateDownloads(raw["downloads"], version, p);
     const nodes = validateNodes(raw["nodes"], p);
@@ -419,16 +301,7 @@ const DOWNLOAD_KEYS = ["kubernetesBaseUrl", "crictlBaseUrl", "cniBaseUrl", "cric
 const CHECKSUM_KEYS = ["kubelet", "kube-proxy", "crictl", "cni"] as const;
 
 function validateDownloads(rawValue: unknown, version: Version, p: Problems): DownloadConfig {
-    const tools = defaultToolVersions(version);
-    const out: DownloadConfig = {
-        kubernetesBaseUrl: "https://dl.k8s.io/release",
-        crictlBaseUrl: "https://github.com/kubernetes-sigs/cri-tools/releases/download",
-        cniBaseUrl: "https://github.com/containernetworking/plugins/releases/download",
-        crictlVersion: tools.crictl,
-        cniVersion: tools.cni,
-        arch: "amd64",
-        sha256: {},
-    };
+    const out: DownloadConfig = defaultDownloads(version);
     if (rawValue === undefined || rawValue === null || rawValue === "") {
         return out;
     }
@@ -568,7 +441,7 @@ function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
         if (n.sshHost !== undefined && checkIp(sshHost) && checkNodeName(sshHost)) {
             p.add(f("sshHost"), `${JSON.stringify(sshHost)} is neither an IP address nor a host name`);
         }
-        let sshPort = 22;
+        let sshPort: number = NODE_DEFAULTS.sshPort;
         if (n.sshPort !== undefined) {
             const port = Number(n.sshPort);
             if (!Number.isInteger(port) || port < 1 || port > 65535) {
@@ -629,71 +502,232 @@ function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
     return nodes;
 }
 
-/**
- * Reads the raw values of the `hardway-workers` namespace from the Pulumi
- * runtime. Secret values are read as plain text here only to validate them;
- * validateConfig wraps them as secrets again.
- */
-export function readRawConfig(): RawConfig {
-    const raw: RawConfig = {};
-    const all = pulumi.runtime.allConfig();
-    const problems = new Problems();
-    for (const [fullKey, value] of Object.entries(all)) {
-        const [ns, key] = splitKey(fullKey);
-        if (ns !== NAMESPACE) {
-            continue;
-        }
-        if (JSON_KEYS.has(key) && typeof value === "string") {
-            try {
-                raw[key] = JSON.parse(value);
-            } catch (e) {
-                if (key === "clusterDns") {
-                    raw[key] = value;
-                } else {
-                    problems.add(key, `is not valid JSON (${(e as Error).message})`);
-                }
-            }
-        } else {
-            raw[key] = value;
-        }
+// The small validators: each returns an error text without the field name, or undefined.
+
+export function checkIp(value: string): string | undefined {
+    if (!ipaddr.isValid(value) || !(ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value))) {
+        return `${JSON.stringify(value)} is not a valid IPv4 or IPv6 address`;
     }
-    if (problems.list.length > 0) {
-        throw new ConfigError(problems.list);
-    }
-    // The names of the secret config keys, as the runtime holds them (the
-    // engine passes them in PULUMI_CONFIG_SECRET_KEYS; setAllConfig sets them).
-    const secretKeys: string[] = JSON.parse(secretKeysText() ?? "[]");
-    for (const key of SECRET_KEYS) {
-        if (raw[key] !== undefined && !secretKeys.includes(`${NAMESPACE}:${key}`)) {
-            pulumi.log.warn(`${NAMESPACE}:${key} is stored in plain text; set it with 'pulumi config set --secret ${key}'`);
-        }
-    }
-    return raw;
+    return undefined;
 }
 
-function secretKeysText(): string | undefined {
+export function checkCidr(value: string): string | undefined {
+    let parsed: [ipaddr.IPv4 | ipaddr.IPv6, number];
     try {
-        // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const state = require("@pulumi/pulumi/runtime/state") as { getStore(): { config: Record<string, string | undefined> } };
-        return state.getStore().config["PULUMI_CONFIG_SECRET_KEYS"] ?? process.env["PULUMI_CONFIG_SECRET_KEYS"];
+        parsed = ipaddr.parseCIDR(value);
     } catch {
-        return process.env["PULUMI_CONFIG_SECRET_KEYS"];
+        return `${JSON.stringify(value)} is not a valid CIDR (expected e.g. "10.244.0.0/16")`;
     }
+    const [addr, bits] = parsed;
+    if (addr.kind() === "ipv4" && !ipaddr.IPv4.isValidFourPartDecimal(value.split("/")[0])) {
+        return `${JSON.stringify(value)} is not a valid CIDR (expected e.g. "10.244.0.0/16")`;
+    }
+    const network =
+        addr.kind() === "ipv4"
+            ? ipaddr.IPv4.networkAddressFromCIDR(value).toString()
+            : ipaddr.IPv6.networkAddressFromCIDR(value).toString();
+    if (network !== addr.toString()) {
+        return `${JSON.stringify(value)} has host bits set; did you mean "${network}/${bits}"?`;
+    }
+    return undefined;
 }
 
-function splitKey(fullKey: string): [string, string] {
-    const i = fullKey.indexOf(":");
-    return i < 0 ? ["", fullKey] : [fullKey.slice(0, i), fullKey.slice(i + 1).replace(/^config:/, "")];
+const LABEL_RE = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+
+/** An RFC 1123 host name with at least two labels, e.g. `worker1.example.com`. */
+export function checkFqdn(value: string): string | undefined {
+    const name = value.endsWith(".") ? value.slice(0, -1) : value;
+    const labels = name.split(".");
+    if (name.length > 253 || labels.length < 2 || !labels.every((l) => LABEL_RE.test(l))) {
+        return `${JSON.stringify(value)} is not a fully qualified domain name (lower-case RFC 1123 labels joined by dots, e.g. "worker1.example.com")`;
+    }
+    return undefined;
 }
 
-/** Reads and validates the stack config; throws a RunError that names each bad field. */
-export function loadConfig(): WorkerConfig {
+/** A node name as Kubernetes accepts it: an RFC 1123 subdomain. */
+export function checkNodeName(value: string): string | undefined {
+    if (value.length > 253 || !value.split(".").every((l) => LABEL_RE.test(l))) {
+        return `${JSON.stringify(value)} is not a valid node name (lower-case letters, digits, '-' and '.')`;
+    }
+    return undefined;
+}
+
+export const TOKEN_RE = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
+
+export function checkToken(value: string): string | undefined {
+    if (!TOKEN_RE.test(value)) {
+        return `is not a bootstrap token: expected 6 then 16 characters of [a-z0-9] joined by a dot, like "abcdef.0123456789abcdef"`;
+    }
+    return undefined;
+}
+
+const HOST_KEY_RE =
+    /^(ssh-ed25519|ssh-rsa|ssh-dss|ecdsa-sha2-nistp256|ecdsa-sha2-nistp384|ecdsa-sha2-nistp521|sk-ssh-ed25519@openssh\.com|sk-ecdsa-sha2-nistp256@openssh\.com) [A-Za-z0-9+/]+=*( .*)?$/;
+
+export function checkHostKey(value: string): string | undefined {
+    if (!HOST_KEY_RE.test(value.trim())) {
+        return `is not an SSH public host key line (expected e.g. "ssh-ed25519 AAAAC3Nza…")`;
+    }
+    return undefined;
+}
+
+export function checkUrl(value: string, schemes: string[]): string | undefined {
+    let url: URL;
     try {
-        return validateConfig(readRawConfig());
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            throw new pulumi.RunError(e.message);
-        }
-        throw e;
+        url = new URL(value);
+    } catch {
+        return `${JSON.stringify(value)} is not a URL`;
     }
+    if (!schemes.includes(url.protocol.replace(/:$/, ""))) {
+        return `${JSON.stringify(value)} must use ${schemes.join(" or ")}`;
+    }
+    if (!url.hostname) {
+        return `${JSON.stringify(value)} has no host`;
+    }
+    return undefined;
+}
+
+export function checkSha256(value: string): string | undefined {
+    return /^[0-9a-f]{64}$/.test(value) ? undefined : `${JSON.stringify(value)} is not a lower-case hex sha256`;
+}
+
+export function checkPrivateKeyPem(value: string): string | undefined {
+    if (!/-----BEGIN ([A-Z]+ )?PRIVATE KEY-----/.test(value)) {
+        return "is not a PEM private key";
+    }
+    return undefined;
+}
+
+/** Splits a PEM bundle into its certificates. */
+export function splitPemCertificates(bundle: string): string[] {
+    return bundle.match(/-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/g) ?? [];
+}
+
+/**
+ * Checks that `certPem` is a CA certificate whose public key matches
+ * `keyPem`. RSA keys are compared with node-forge (modulus and exponent);
+ * node-forge has no EC support, so other key types are compared by their
+ * SubjectPublicKeyInfo through Node's crypto.
+ */
+export function checkCaPair(certPem: string, keyPem: string, now: Date = new Date()): { cert?: string; key?: string } {
+    return checkCertKeyPair(certPem, keyPem, { ca: true, certField: "caCertPem", now });
+}
+
+/**
+ * A certificate and its private key: the certificate parses, is in date (and
+ * is a CA when `ca`), and the key is the certificate's key.
+ */
+export function checkCertKeyPair(
+    certPem: string,
+    keyPem: string,
+    opts: { ca: boolean; certField: string; now?: Date },
+): { cert?: string; key?: string } {
+    const now = opts.now ?? new Date();
+    let x509: crypto.X509Certificate;
+    try {
+        x509 = new crypto.X509Certificate(certPem);
+    } catch (e) {
+        return { cert: `is not a PEM certificate (${(e as Error).message})` };
+    }
+    if (opts.ca && !x509.ca) {
+        return { cert: `is not a CA certificate (basicConstraints CA:TRUE is missing): ${x509.subject.replace(/\n/g, ", ")}` };
+    }
+    if (new Date(x509.validTo).getTime() <= now.getTime()) {
+        return { cert: `expired on ${new Date(x509.validTo).toISOString()}` };
+    }
+    let privateKey: crypto.KeyObject;
+    try {
+        privateKey = crypto.createPrivateKey(keyPem);
+    } catch (e) {
+        return { key: `is not a readable PEM private key (${(e as Error).message})` };
+    }
+    let matches: boolean;
+    if (privateKey.asymmetricKeyType !== x509.publicKey.asymmetricKeyType) {
+        matches = false;
+    } else if (privateKey.asymmetricKeyType === "rsa") {
+        const forgeCert = forge.pki.certificateFromPem(certPem);
+        const certKey = forgeCert.publicKey as forge.pki.rsa.PublicKey;
+        const rsaPem = privateKey.export({ type: "pkcs1", format: "pem" }).toString();
+        const forgeKey = forge.pki.privateKeyFromPem(rsaPem);
+        matches = certKey.n !== undefined && certKey.n.equals(forgeKey.n) && certKey.e.equals(forgeKey.e);
+    } else {
+        const fromKey = crypto.createPublicKey(privateKey).export({ type: "spki", format: "der" });
+        const fromCert = x509.publicKey.export({ type: "spki", format: "der" });
+        matches = Buffer.compare(fromKey, fromCert) === 0;
+    }
+    if (!matches) {
+        return { key: `does not match ${opts.certField}: the certificate was not made from this key` };
+    }
+    return {};
+}
+
+/**
+ * Node labels that a kubelet may set on itself. Since 1.16 the kubelet
+ * refuses `--node-labels` in the kubernetes.io / k8s.io namespaces except
+ * these (kubernetes/enhancements KEP-0000 "node restriction labels").
+ */
+const KUBELET_ALLOWED_LABELS = new Set([
+    "kubernetes.io/hostname",
+    "kubernetes.io/instance-type",
+    "kubernetes.io/os",
+    "kubernetes.io/arch",
+    "beta.kubernetes.io/instance-type",
+    "beta.kubernetes.io/os",
+    "beta.kubernetes.io/arch",
+    "failure-domain.beta.kubernetes.io/zone",
+    "failure-domain.beta.kubernetes.io/region",
+    "topology.kubernetes.io/zone",
+    "topology.kubernetes.io/region",
+    "node.kubernetes.io/instance-type",
+]);
+
+const QUALIFIED_NAME_RE = /^([A-Za-z0-9][-A-Za-z0-9_.]{0,61})?[A-Za-z0-9]$/;
+
+export function checkLabel(key: string, value: string): string | undefined {
+    const slash = key.lastIndexOf("/");
+    const prefix = slash >= 0 ? key.slice(0, slash) : "";
+    const name = slash >= 0 ? key.slice(slash + 1) : key;
+    if ((prefix && checkNodeName(prefix)) || !QUALIFIED_NAME_RE.test(name)) {
+        return `label key ${JSON.stringify(key)} is not a valid label key`;
+    }
+    if (value !== "" && !QUALIFIED_NAME_RE.test(value)) {
+        return `label ${JSON.stringify(key)} has an invalid value ${JSON.stringify(value)}`;
+    }
+    const restricted = /(^|\.)(kubernetes\.io|k8s\.io)$/.test(prefix);
+    const allowed =
+        KUBELET_ALLOWED_LABELS.has(key) ||
+        /(^|\.)kubelet\.kubernetes\.io$/.test(prefix) ||
+        /(^|\.)node\.kubernetes\.io$/.test(prefix);
+    if (restricted && !allowed) {
+        return `label ${JSON.stringify(key)} is in the kubernetes.io/k8s.io namespace, which a kubelet may not set on itself (use e.g. "node.kubernetes.io/…" or a domain of your own)`;
+    }
+    return undefined;
+}
+
+/** Parses `key=value:Effect` or `key:Effect`. */
+export function parseTaint(text: string): Taint | string {
+    const m = /^([^=:\s]+)(?:=([^:\s]*))?:(\w+)$/.exec(text);
+    if (!m) {
+        return `taint ${JSON.stringify(text)} is not of the form key[=value]:Effect`;
+    }
+    const taint: Taint = { key: m[1], effect: m[3] as TaintEffect };
+    if (m[2] !== undefined && m[2] !== "") {
+        taint.value = m[2];
+    }
+    return checkTaint(taint) ?? taint;
+}
+
+export function checkTaint(t: Taint): string | undefined {
+    if (!["NoSchedule", "PreferNoSchedule", "NoExecute"].includes(t.effect)) {
+        return `taint ${JSON.stringify(t.key)} has effect ${JSON.stringify(t.effect)}; expected NoSchedule, PreferNoSchedule or NoExecute`;
+    }
+    const slash = t.key.lastIndexOf("/");
+    const name = slash >= 0 ? t.key.slice(slash + 1) : t.key;
+    if ((slash >= 0 && checkNodeName(t.key.slice(0, slash))) || !QUALIFIED_NAME_RE.test(name)) {
+        return `taint key ${JSON.stringify(t.key)} is not a valid key`;
+    }
+    if (t.value !== undefined && t.value !== "" && !QUALIFIED_NAME_RE.test(t.value)) {
+        return `taint ${JSON.stringify(t.key)} has an invalid value ${JSON.stringify(t.value)}`;
+    }
+    return undefined;
 }

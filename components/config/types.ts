@@ -1,0 +1,89 @@
+/**
+ * The validated stack config, as the program uses it (validate.ts makes it
+ * from the raw values; schema.ts lists the keys).
+ */
+import type * as pulumi from "@pulumi/pulumi";
+import type { Taint } from "../kube/taints";
+import type { ContainerdConfigVersion, Profile, ProxyMode, Version } from "../kube/versions";
+
+export type Role = "control-plane" | "worker";
+export type CgroupDriver = "systemd" | "cgroupfs";
+
+export interface NodeConfig {
+    /** Node name, as the cluster will know it. */
+    name: string;
+    fqdn: string;
+    ip: string;
+    role: Role;
+    sshHost: string;
+    sshPort: number;
+    /** authorized_keys-style host key line; pinned on every connection when set. */
+    hostKey?: string;
+    labels: Record<string, string>;
+    /** Taints to register with; control-plane nodes always carry CONTROL_PLANE_TAINT. */
+    taints: Taint[];
+}
+
+/** Checksums of the downloads, by artifact. Missing ones are read from `<url>.sha256` on the node. */
+export interface Checksums {
+    kubelet?: string;
+    "kube-proxy"?: string;
+    crictl?: string;
+    cni?: string;
+}
+
+export interface DownloadConfig {
+    /** Base of `<base>/v<version>/bin/linux/<arch>/kubelet`; default https://dl.k8s.io/release. */
+    kubernetesBaseUrl: string;
+    /** Base of `<base>/v<crictl>/crictl-v<crictl>-linux-<arch>.tar.gz`. */
+    crictlBaseUrl: string;
+    /** Base of `<base>/v<cni>/cni-plugins-linux-<arch>-v<cni>.tgz`. */
+    cniBaseUrl: string;
+    crictlVersion: string;
+    cniVersion: string;
+    arch: "amd64" | "arm64";
+    sha256: Checksums;
+}
+
+export interface WorkerConfig {
+    kubernetesVersion: Version;
+    profile: Profile;
+    apiServer: string;
+    clusterName: string;
+    clusterCidr: string;
+    clusterDns: string[];
+    clusterDomain: string;
+    kubeProxyMode: ProxyMode;
+    cgroupDriver: CgroupDriver;
+    /** "auto" picks the version the installed containerd reads natively. */
+    containerdConfigVersion: ContainerdConfigVersion | "auto";
+    caCertPem: string;
+    caBundlePem: string;
+    caKeyPem: pulumi.Output<string>;
+    sshUser: string;
+    sshPrivateKey: pulumi.Output<string>;
+    /** A bootstrap token given by the operator, instead of a generated one. */
+    bootstrapToken?: pulumi.Output<string>;
+    /** Lifetime of the bootstrap token; 0 means it never expires. */
+    bootstrapTokenTtlHours: number;
+    certValidityHours: number;
+    certRenewBeforeHours: number;
+    /** Wait for kubelet and kube-proxy to be active after a restart. */
+    waitForServices: boolean;
+    /**
+     * Administrator credentials for the API server (a client certificate and
+     * its key). When given, the program registers the bootstrap token through
+     * the API and tracks each node's membership (Ready on up; cordon, drain
+     * and delete on removal). Without them it only exports the manifests.
+     */
+    apiAdmin?: { certPem: string; keyPem: pulumi.Output<string> };
+    /** How long `pulumi up` waits for a node to become Ready (with apiAdmin). */
+    nodeReadyTimeoutSeconds: number;
+    /** How long a removed node's drain may take before the update fails (with apiAdmin). */
+    drainTimeoutSeconds: number;
+    downloads: DownloadConfig;
+    nodes: NodeConfig[];
+}
+
+/** Raw values by key, as strings or already-parsed JSON. */
+export type RawConfig = Record<string, unknown>;
