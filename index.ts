@@ -7,7 +7,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import { BootstrapToken } from "./components/bootstrapToken";
 import { loadConfig } from "./components/config/read";
-import { WorkerNode } from "./components/workerNode";
+import { WorkerNode } from "./components/node/workerNode";
 import { formatVersion, proxyModeDeprecated } from "./components/kube/versions";
 import { silenceSdkDebugLog } from "./components/sdkDebugLog";
 

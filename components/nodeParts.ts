@@ -7,8 +7,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "./config/types";
-import { NodeCertificate } from "./certificate";
-import { checkSecrets, nodeCommand } from "./nodeCommand";
+import { NodeCertificate } from "./node/certificate";
+import { checkSecrets, nodeCommand } from "./node/command";
 import { PATHS } from "./kube/paths";
 import { renderLoopbackConf } from "./render/cni";
 import { renderContainerdConfig } from "./render/containerd";
@@ -16,7 +16,7 @@ import { downloadPlan } from "./render/downloads";
 import { ClusterRef, renderBootstrapKubeconfig, renderCertKubeconfig } from "./kube/kubeconfig";
 import { KubeletInput, renderKubeletConfig, renderKubeletUnit } from "./render/kubelet";
 import { renderKubeProxyConfig, renderKubeProxyUnit } from "./render/kubeproxy";
-import { FileStep, parseFacts, secretNames } from "./scripts";
+import { FileStep, parseFacts, secretNames } from "./node/scripts/index";
 import {
     binariesScript,
     binariesUndoScript,

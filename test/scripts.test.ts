@@ -9,8 +9,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LIBRARY, LIBRARY_DIGEST, LIBRARY_PATH, LIBRARY_ROOT, fileStep, libraryInstall, nodeScript, parseFacts, shq, stdinOf } from "../components/scripts";
-import { checkSecrets } from "../components/nodeCommand";
+import { LIBRARY, LIBRARY_DIGEST, LIBRARY_PATH, LIBRARY_ROOT, fileStep, libraryInstall, nodeScript, parseFacts, shq, stdinOf } from "../components/node/scripts";
+import { checkSecrets } from "../components/node/command";
 import {
     binariesScript,
     binariesUndoScript,
@@ -26,7 +26,7 @@ import {
     systemUndoScript,
 } from "../components/scripts/node";
 
-const LIBRARY_FILE = path.resolve(__dirname, "../components/scripts/hardway.sh");
+const LIBRARY_FILE = path.resolve(__dirname, "../components/node/scripts/hardway.sh");
 
 /** The script given to bash on fd 3, out of a command's text. */
 function innerScript(command: string): string {

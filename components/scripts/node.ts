@@ -4,7 +4,7 @@
  * text out (see test/scripts.test.ts and the e2e suite).
  */
 import { PATHS } from "../kube/paths";
-import { FileStep, fileStep, libraryInstall, nodeScript, secretNames, shq, undoScript } from "./index";
+import { FileStep, fileStep, libraryInstall, nodeScript, secretNames, shq, undoScript } from "../node/scripts/index";
 
 /** System setup: the node library first; then the kubernetes user and group, the guide's directories, firewalld gone. */
 export function systemScript(): string {

@@ -6,11 +6,11 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
-import { ApiAccess } from "../providers/kubeApi";
-import { NodeLifecycle } from "../providers/nodeLifecycle";
-import { NodeConfig, WorkerConfig } from "./config/types";
-import { connectionFor } from "./nodeCommand";
-import { Binaries, ContainerdRuntime, KubeProxyService, KubeletService, NodeContext, SystemSetup } from "./nodeParts";
+import { ApiAccess } from "../../providers/kubeApi";
+import { NodeLifecycle } from "../../providers/nodeLifecycle";
+import { NodeConfig, WorkerConfig } from "../config/types";
+import { connectionFor } from "./command";
+import { Binaries, ContainerdRuntime, KubeProxyService, KubeletService, NodeContext, SystemSetup } from "../nodeParts";
 
 export interface WorkerNodeArgs {
     node: NodeConfig;

@@ -4,7 +4,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
-import { Renewal } from "../providers/renewal";
+import { Renewal } from "../../providers/renewal";
 
 export type Usage = "server_auth" | "client_auth";
 

@@ -111,6 +111,8 @@ export function libraryInstall(): string[] {
     const blob = zlib.gzipSync(Buffer.from(LIBRARY, "utf8"), { level: 9 }).toString("base64");
     const dir = `${LIBRARY_ROOT}/${LIBRARY_DIGEST}`;
     return [
+        // The library's old path (now components/node/scripts/hardway.sh), kept as it was:
+        // this line is part of every system command's text, which a change would update on every node.
         `# The node library ${LIBRARY_DIGEST} (components/scripts/hardway.sh), gzip, base64.`,
         "set -euo pipefail",
         `hw_lib_dir=${dir}`,
