@@ -5,7 +5,7 @@
  * WorkerNode per node.
  */
 import * as pulumi from "@pulumi/pulumi";
-import { BootstrapToken } from "./components/bootstrapToken";
+import { BootstrapToken } from "./components/bootstrap-token/component";
 import { loadConfig } from "./components/config/read";
 import { WorkerNode } from "./components/node/workerNode";
 import { formatVersion, proxyModeDeprecated } from "./components/kube/versions";

@@ -11,20 +11,11 @@ import * as os from "os";
 import * as path from "path";
 import { LIBRARY, LIBRARY_DIGEST, LIBRARY_PATH, LIBRARY_ROOT, fileStep, libraryInstall, nodeScript, parseFacts, shq, stdinOf } from "../components/node/scripts";
 import { checkSecrets } from "../components/node/command";
-import {
-    binariesScript,
-    binariesUndoScript,
-    containerdConfigScript,
-    containerdConfigUndoScript,
-    containerdInstallScript,
-    containerdInstallUndoScript,
-    kubeProxyScript,
-    kubeProxyUndoScript,
-    kubeletScript,
-    kubeletUndoScript,
-    systemScript,
-    systemUndoScript,
-} from "../components/scripts/node";
+import { binariesScript, binariesUndoScript } from "../components/binaries/plan";
+import { containerdConfigScript, containerdConfigUndoScript, containerdInstallScript, containerdInstallUndoScript } from "../components/containerd/plan";
+import { kubeProxyScript, kubeProxyUndoScript } from "../components/kube-proxy/plan";
+import { kubeletScript, kubeletUndoScript } from "../components/kubelet/plan";
+import { systemScript, systemUndoScript } from "../components/system/plan";
 
 const LIBRARY_FILE = path.resolve(__dirname, "../components/node/scripts/hardway.sh");
 

@@ -1,6 +1,6 @@
 /** Version gates, as a table: which kubelet flag each release still takes, and which containerd config each containerd reads. */
 import { strict as assert } from "assert";
-import { kubeletFlags, kubeletConfigObject } from "../components/render/kubelet";
+import { kubeletFlags, kubeletConfigObject } from "../components/kubelet/render";
 import { kubeletInputFor } from "./support/inputs";
 import {
     ContainerdConfigVersion,

@@ -5,19 +5,12 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as tls from "@pulumi/tls";
 import { Renewal } from "../../providers/renewal";
+import type { CertificateSpec } from "./plan";
 
-export type Usage = "server_auth" | "client_auth";
-
-export interface NodeCertificateArgs {
-    commonName: string;
-    organization: string;
-    dnsNames: string[];
-    ipAddresses: string[];
-    usage: Usage;
+/** What the certificate is for (a phase's plan says), and the CA that signs it. */
+export interface NodeCertificateArgs extends CertificateSpec {
     caCertPem: string;
     caKeyPem: pulumi.Input<string>;
-    validityHours: number;
-    renewBeforeHours: number;
 }
 
 export class NodeCertificate extends pulumi.ComponentResource {

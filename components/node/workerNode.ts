@@ -10,7 +10,12 @@ import { ApiAccess } from "../../providers/kubeApi";
 import { NodeLifecycle } from "../../providers/nodeLifecycle";
 import { NodeConfig, WorkerConfig } from "../config/types";
 import { connectionFor } from "./command";
-import { Binaries, ContainerdRuntime, KubeProxyService, KubeletService, NodeContext, SystemSetup } from "../nodeParts";
+import { Binaries } from "../binaries/component";
+import { ContainerdRuntime } from "../containerd/component";
+import { KubeProxyService } from "../kube-proxy/component";
+import { KubeletService } from "../kubelet/component";
+import { SystemSetup } from "../system/component";
+import { NodeContext } from "./phase";
 
 export interface WorkerNodeArgs {
     node: NodeConfig;

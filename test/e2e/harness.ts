@@ -21,7 +21,8 @@ import { LabNode, labConfig, readLabCluster } from "../../scripts/labstack";
 import { Applied, createDynamic, deleteDynamic, previewDynamic } from "../support/dynamic";
 import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
-import { containerdInstallScript, systemScript } from "../../components/scripts/node";
+import { containerdInstallScript } from "../../components/containerd/plan";
+import { systemScript } from "../../components/system/plan";
 import { RunResult, lab, labScript, sshRun } from "./lab";
 
 export const PHASES = ["system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"] as const;

@@ -1,5 +1,5 @@
 /** Renderer inputs for tests: a node on a given Kubernetes version, with overrides. */
-import { KubeletInput } from "../../components/render/kubelet";
+import { KubeletInput } from "../../components/kubelet/render";
 import { parseVersion, profileFor } from "../../components/kube/versions";
 
 export function kubeletInputFor(version: string, patch: Partial<KubeletInput> = {}): KubeletInput {

@@ -58,6 +58,39 @@ export function fileStep(f: FileStep): string {
     return `hw_secret_file ${shq(f.content.secret)} ${head}`;
 }
 
+/** A directory to make: on undo, `purge` removes it with its content, `keep` leaves it (shared with the host). */
+export interface DirStep {
+    path: string;
+    mode: "0755" | "0700";
+    owner: string;
+    group: string;
+    onUndo: "purge" | "keep";
+}
+
+export function dirStep(d: DirStep): string {
+    return `hw_dir ${[d.path, d.mode, d.owner, d.group].map(shq).join(" ")} ${d.onUndo}`;
+}
+
+/** Something a running service makes on the node (a file, a directory, or files by a glob), removed on undo. */
+export interface RuntimeStep {
+    path: string;
+    kind: "file" | "dir" | "glob";
+}
+
+export function runtimeStep(r: RuntimeStep): string {
+    return r.kind === "glob" ? `hw_runtime_glob ${shq(r.path)}` : `hw_runtime ${shq(r.path)} ${r.kind}`;
+}
+
+/** A unit to enable and start, restarted when something it reads changed; `wait`: until it is active and stays up. */
+export interface ServiceStep {
+    unit: string;
+    wait: boolean;
+}
+
+export function serviceStep(s: ServiceStep): string {
+    return `hw_service ${shq(s.unit)} ${s.wait ? "wait" : "nowait"}`;
+}
+
 /** The secrets a list of files reads, by name, sorted: the order they come in on stdin (see stdinOf). */
 export function secretNames(files: FileStep[]): string[] {
     return [...new Set(files.flatMap((f) => (typeof f.content === "string" ? [] : [f.content.secret])))].sort();

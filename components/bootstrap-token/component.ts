@@ -4,10 +4,10 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import * as random from "@pulumi/random";
-import { ApiAccess } from "../providers/kubeApi";
-import { Renewal } from "../providers/renewal";
-import { TokenRegistration } from "../providers/tokenRegistration";
-import { renderBootstrapManifests } from "./bootstrap-token/manifests";
+import { ApiAccess } from "../../providers/kubeApi";
+import { Renewal } from "../../providers/renewal";
+import { TokenRegistration } from "../../providers/tokenRegistration";
+import { bootstrapManifestsOf, bootstrapTokenPlan, splitToken } from "./plan";
 
 export interface BootstrapTokenArgs {
     /** A token the operator gives (`<id>.<secret>`, secret); otherwise one is generated. */
@@ -34,14 +34,11 @@ export class BootstrapToken extends pulumi.ComponentResource {
 
     constructor(name: string, args: BootstrapTokenArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:cluster:BootstrapToken", name, {}, opts);
+        const plan = bootstrapTokenPlan(args.ttlHours);
         let expiresAt: pulumi.Output<string | undefined> = pulumi.output(undefined);
         let keepers: Record<string, pulumi.Input<string>> | undefined;
-        if (args.ttlHours > 0) {
-            const renewal = new Renewal(
-                `${name}-renewal`,
-                { validityHours: args.ttlHours, renewBeforeHours: Math.max(1, Math.floor(args.ttlHours / 4)) },
-                { parent: this },
-            );
+        if (plan.renewal) {
+            const renewal = new Renewal(`${name}-renewal`, plan.renewal, { parent: this });
             expiresAt = renewal.expiresAt;
             keepers = { issuedAt: renewal.issuedAt };
         }
@@ -49,27 +46,16 @@ export class BootstrapToken extends pulumi.ComponentResource {
         if (args.token !== undefined) {
             token = pulumi.secret(args.token);
         } else {
-            const id = new random.RandomString(
-                `${name}-id`,
-                { length: 6, upper: false, special: false, lower: true, numeric: true, keepers },
-                { parent: this },
-            );
+            const id = new random.RandomString(`${name}-id`, { ...plan.id, keepers }, { parent: this });
             // RandomPassword: its result is a secret (RandomString's is not).
-            const secret = new random.RandomPassword(
-                `${name}-secret`,
-                { length: 16, upper: false, special: false, lower: true, numeric: true, keepers },
-                { parent: this },
-            );
+            const secret = new random.RandomPassword(`${name}-secret`, { ...plan.secret, keepers }, { parent: this });
             token = pulumi.secret(pulumi.interpolate`${id.result}.${secret.result}`);
         }
         this.token = token;
-        this.tokenId = pulumi.unsecret(token.apply((t) => t.split(".")[0]));
+        this.tokenId = pulumi.unsecret(token.apply((t) => splitToken(t).tokenId));
         this.expiresAt = expiresAt;
         this.manifests = pulumi.secret(
-            pulumi.all([token, expiresAt]).apply(([t, expiration]) => {
-                const [tokenId, tokenSecret] = t.split(".");
-                return renderBootstrapManifests({ tokenId, tokenSecret, expiration, description: args.description });
-            }),
+            pulumi.all([token, expiresAt]).apply(([t, expiration]) => bootstrapManifestsOf(t, expiration, args.description)),
         );
         if (args.access !== undefined) {
             this.registration = new TokenRegistration(

@@ -3,10 +3,10 @@
  *
  * The seed profile (1.16) renders the guide's unit exactly. Newer versions
  * drop each flag the version removed, and move settings into the config file
- * where the version reads them there (see versions.ts for the gates).
+ * where the version reads them there (see kube/versions.ts for the gates).
  */
 import * as YAML from "yaml";
-import { CgroupDriver } from "../config/types";
+import type { CgroupDriver } from "../config/types";
 import { PATHS } from "../kube/paths";
 import { Taint, formatTaint } from "../kube/taints";
 import { Profile, Version, kubeletGates } from "../kube/versions";

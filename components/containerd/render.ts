@@ -5,7 +5,7 @@
  * has its own object, not one object with renamed keys.
  */
 import * as TOML from "smol-toml";
-import { CgroupDriver } from "../config/types";
+import type { CgroupDriver } from "../config/types";
 import { PATHS } from "../kube/paths";
 import { ContainerdConfigVersion, Version, atLeast } from "../kube/versions";
 

@@ -1,7 +1,19 @@
 /** Download URLs in the official release layouts, from the configured base URLs. */
-import { DownloadConfig } from "../config/types";
-import { BinariesInput } from "../scripts/node";
+import type { DownloadConfig } from "../config/types";
 import { Version, formatVersion } from "../kube/versions";
+
+export interface Download {
+    url: string;
+    /** The sha256 to verify against; empty to use the one published at `<url>.sha256`. */
+    sha256: string;
+}
+
+export interface BinariesInput {
+    kubelet: Download;
+    kubeProxy: Download;
+    crictl: Download;
+    cni: Download;
+}
 
 export function downloadPlan(k8s: Version, d: DownloadConfig): BinariesInput {
     const v = `v${formatVersion(k8s)}`;

@@ -1,0 +1,29 @@
+/** System setup: the kubernetes user and group, directories, firewalld removed (plan.ts). */
+import * as pulumi from "@pulumi/pulumi";
+import * as remote from "@pulumi/command/remote";
+import { nodeCommand } from "../node/command";
+import { NodeContext } from "../node/phase";
+import { parseFacts } from "../node/scripts";
+import { kubernetesGidOf, osFamilyOf, systemPlan } from "./plan";
+
+export class SystemSetup extends pulumi.ComponentResource {
+    public readonly command: remote.Command;
+    /** The real gid of the `kubernetes` group on the node. */
+    public readonly kubernetesGid: pulumi.Output<number>;
+    /** `debian` or `rhel`, from /etc/os-release. */
+    public readonly osFamily: pulumi.Output<string>;
+
+    constructor(name: string, args: { ctx: NodeContext }, opts?: pulumi.ComponentResourceOptions) {
+        super("hardway:node:SystemSetup", name, {}, opts);
+        const plan = systemPlan();
+        this.command = nodeCommand(
+            `${name}-system`,
+            { connection: args.ctx.connection, create: plan.create, delete: plan.delete },
+            { parent: this },
+        );
+        const facts = this.command.stdout.apply(parseFacts);
+        this.kubernetesGid = facts.apply((f) => kubernetesGidOf(args.ctx.node.name, f));
+        this.osFamily = facts.apply(osFamilyOf);
+        this.registerOutputs({ kubernetesGid: this.kubernetesGid, osFamily: this.osFamily });
+    }
+}
