@@ -12,9 +12,9 @@
 #     the Go module proxy does not serve that exact version of
 #     github.com/pulumi/pulumi/pkg/v3, the lowest newer served v3 version is built
 #     instead (a newer engine runs programs written against an older SDK);
-#   - `pulumi-language-nodejs`, the Node.js language host, built from
-#     scripts/toolchain/langhost (the upstream host is a nested Go module that the
-#     proxy does not serve);
+#   - `pulumi-language-nodejs`, the Node.js language host, built from the Go module
+#     in hack/langhost, whose go.mod and go.sum pin every dependency (the upstream
+#     host is a nested Go module that the proxy does not serve);
 #   - `pulumi-resource-pulumi-nodejs`, the launcher for dynamic providers, taken
 #     from github.com/pulumi/pulumi/sdk/v3 (nodejs/dist);
 #
@@ -48,7 +48,7 @@ SCRIPT_DIR="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 REPO_ROOT="$(cd "${SCRIPT_DIR}/.." && pwd)"
 CACHE_ROOT="${HARDWAY_CACHE:-${HOME}/.cache/hardway-workers}/toolchain"
 LOCK_FILE="${REPO_ROOT}/package-lock.json"
-LANGHOST_SRC="${SCRIPT_DIR}/toolchain/langhost/main.go"
+LANGHOST_DIR="${REPO_ROOT}/hack/langhost"
 
 export PULUMI_SKIP_UPDATE_CHECK="true"
 export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION="true"
@@ -230,18 +230,30 @@ build_cli() {
 	cp "${src}/go.mod" "${bindir}/../pulumi-cli.go.mod"
 }
 
-# build_langhost VERSION BIN_DIR
+# langhost_sdk_version: the SDK version hack/langhost/go.mod pins
+langhost_sdk_version() {
+	awk -v m="${SDK_MOD}" '$1 == m { print $2; exit } $1 == "require" && $2 == m { print $3; exit }' "${LANGHOST_DIR}/go.mod"
+}
+
+# langhost_digest: what the built host depends on in the repository
+langhost_digest() {
+	cat "${LANGHOST_DIR}/main.go" "${LANGHOST_DIR}/go.mod" "${LANGHOST_DIR}/go.sum" | sha256sum | cut -c1-16
+}
+
+# build_langhost VERSION BIN_DIR: builds the committed module as it is (go.sum
+# verifies every dependency; nothing is resolved anew); VERSION is the version
+# it reports.
 build_langhost() {
-	local ver="$1" bindir="$2" src="${WORK}/langhost"
+	local ver="$1" bindir="$2" pinned
 	need_go
-	log "building pulumi-language-nodejs (scripts/toolchain/langhost, against ${SDK_MOD}@${ver})"
-	mkdir -p "${src}"
-	cp "${LANGHOST_SRC}" "${src}/main.go"
-	printf 'module hardway.local/pulumi-language-nodejs\n\ngo 1.24\n\nrequire %s %s\n' "${SDK_MOD}" "${ver}" >"${src}/go.mod"
+	pinned="$(langhost_sdk_version)"
+	log "building pulumi-language-nodejs (hack/langhost, against ${SDK_MOD}@${pinned})"
+	if [[ "${pinned}" != "${ver}" ]]; then
+		log "WARNING: hack/langhost/go.mod pins ${SDK_MOD}@${pinned}, the CLI is ${ver}; to move it: cd hack/langhost && go get ${SDK_MOD}@${ver} && go mod tidy"
+	fi
 	(
-		cd "${src}"
-		go mod tidy >&2
-		go build -trimpath -ldflags "-s -w -X main.version=${ver#v}" \
+		cd "${LANGHOST_DIR}"
+		GOFLAGS="-mod=readonly -buildvcs=false" go build -trimpath -ldflags "-s -w -X main.version=${ver#v}" \
 			-o "${bindir}/pulumi-language-nodejs.tmp" . >&2
 	)
 	mv -f "${bindir}/pulumi-language-nodejs.tmp" "${bindir}/pulumi-language-nodejs"
@@ -286,7 +298,7 @@ if [[ -z "${BIN_DIR}" ]]; then
 		else
 			build_cli "${CLI_VERSION}" "${BIN_DIR}"
 		fi
-		lh_stamp="${CLI_VERSION} $(sha256sum "${LANGHOST_SRC}" | cut -c1-16)"
+		lh_stamp="${CLI_VERSION} $(langhost_digest)"
 		if [[ -x "${BIN_DIR}/pulumi-language-nodejs" && -f "${BIN_DIR}/.langhost-stamp" &&
 			"$(cat "${BIN_DIR}/.langhost-stamp")" == "${lh_stamp}" ]]; then
 			log "pulumi-language-nodejs: cached"

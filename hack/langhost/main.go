@@ -19,8 +19,10 @@
 //
 // Everything else answers Unimplemented, which the engine treats as "not supported".
 //
-// Built by scripts/toolchain.sh; the version is set with
-// -ldflags "-X main.version=<version>".
+// Built by scripts/toolchain.sh from this folder's module as committed: go.mod
+// and go.sum pin every dependency (to move to another SDK release:
+// `go get github.com/pulumi/pulumi/sdk/v3@<version> && go mod tidy` here).
+// The version it reports is set with -ldflags "-X main.version=<version>".
 package main
 
 import (
