@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "../config/types";
-import { stdinOf } from "./scripts/index";
+import { stdinOf } from "./scripts";
 
 export function connectionFor(node: NodeConfig, cluster: WorkerConfig): command.types.input.remote.ConnectionArgs {
     return {

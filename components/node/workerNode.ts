@@ -9,12 +9,12 @@ import * as pulumi from "@pulumi/pulumi";
 import { ApiAccess } from "../../providers/kubeApi";
 import { NodeLifecycle } from "../../providers/nodeLifecycle";
 import { NodeConfig, WorkerConfig } from "../config/types";
-import { connectionFor } from "./command";
 import { Binaries } from "../binaries/component";
 import { ContainerdRuntime } from "../containerd/component";
 import { KubeProxyService } from "../kube-proxy/component";
 import { KubeletService } from "../kubelet/component";
 import { SystemSetup } from "../system/component";
+import { connectionFor } from "./command";
 import { NodeContext } from "./phase";
 
 export interface WorkerNodeArgs {
