@@ -18,7 +18,7 @@ import * as fs from "fs";
 import * as net from "net";
 import * as tls from "tls";
 import { LabNode, labConfig, readLabCluster } from "../../scripts/labstack";
-import { Applied, createDynamic, deleteDynamic, previewDynamic } from "../support/dynamic";
+import { Applied, appliedByMocks, createDynamic, deleteDynamic, previewDynamic } from "../support/dynamic";
 import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
 import { containerdInstallScript } from "../../components/containerd/plan";
@@ -49,6 +49,12 @@ export function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
 
 export const REGISTRATION = "pulumi-nodejs:dynamic/hardway:TokenRegistration";
 export const LIFECYCLE = "pulumi-nodejs:dynamic/hardway:NodeLifecycle";
+export const RENEWAL = "pulumi-nodejs:dynamic/hardway:Renewal";
+
+/** The program's dynamic resources, of every type, by name. */
+export function allDynamicsOf(run: ProgramRun): Map<string, Recorded> {
+    return new Map(run.mocks.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/")).map((r) => [r.name, r]));
+}
 
 /** The program's dynamic resources of one type, by name. */
 export function dynamicsOf(run: ProgramRun, type: string): Map<string, Recorded> {
@@ -120,7 +126,7 @@ export class LabRun {
     readonly facts: Record<string, string> = {};
     /** Every command's result, for the secrets check. */
     readonly outputs: RunResult[] = [];
-    /** Dynamic resources applied so far (token registration, node lifecycles), by name. */
+    /** Dynamic resources applied so far (certificate renewals, token registration, node lifecycles), by name. */
     readonly dynamics = new Map<string, Applied>();
 
     /** Clean nodes, a fresh control plane, snapshots of the clean nodes, and the nodes' facts. */
@@ -241,6 +247,10 @@ export class LabRun {
         const applied = commandsOf(run, this.nodes.map((n) => n.name));
         for (const n of this.nodes) {
             assert.equal(applied.get(`${n.name}-system`)!.create, systemScript(), "the program's system command is the one that ran");
+        }
+        // The certificates' renewals: the mocks answered their create, as they answer the certificates'.
+        for (const r of dynamicsOf(run, RENEWAL).values()) {
+            this.dynamics.set(r.name, appliedByMocks(r, `renewal-${r.state.issuedAt}`));
         }
         const registrations = [...dynamicsOf(run, REGISTRATION).values()];
         assert.equal(registrations.length, 1, "the program registers the bootstrap token (the lab stack gives admin credentials)");

@@ -12,7 +12,7 @@ import { LabNode, readLabCluster } from "../../scripts/labstack";
 import { deleteDynamic, updateDynamic } from "../support/dynamic";
 import { ProgramRun } from "../support/program";
 import { checkCertificates, checkClusterNodes, checkContainerdAndUnits, checkFiles, checkKubeProxyRules, checkKubeletServing, checkNothingRejected, checkTlsBootstrapping, fileMtimes } from "./checks";
-import { Cmd, LIFECYCLE, LabRun, REGISTRATION, commandsOf, diffLines, dynamicsOf, kubectl, kubectlJson, snapshot } from "./harness";
+import { Cmd, LIFECYCLE, LabRun, REGISTRATION, allDynamicsOf, commandsOf, diffLines, dynamicsOf, kubectl, kubectlJson, snapshot } from "./harness";
 import { lab, nodeExec } from "./lab";
 
 describe("e2e: the program's commands on the lab's real nodes", function () {
@@ -135,8 +135,9 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         for (const [name, c] of without) {
             assert.equal(c.create, applied.get(name)!.create, `${name} would run again`);
         }
-        const goneDynamics = [...lr.dynamics.keys()].filter((k) => !dynamicsOf(withoutRun, LIFECYCLE).has(k) && !dynamicsOf(withoutRun, REGISTRATION).has(k));
-        assert.deepEqual(goneDynamics, ["worker2-membership"]);
+        const present = allDynamicsOf(withoutRun);
+        const goneDynamics = [...lr.dynamics.keys()].filter((k) => !present.has(k)).sort();
+        assert.deepEqual(goneDynamics, ["worker2-kube-proxy-client-renewal", "worker2-kubelet-serving-renewal", "worker2-membership"]);
         // A pod bound to worker2, which the drain must evict (no scheduler in the lab: bound by name).
         kubectl("-n", "default", "run", "drain-me", "--image=registry.invalid/pause:none", "--restart=Never", "--overrides", JSON.stringify({ spec: { nodeName: "worker2" } }));
         // As the engine orders a removal: the dependent lifecycle first (cordon, drain, delete the Node), then the commands.
@@ -145,6 +146,11 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         assert.equal(kubectl("get", "nodes", "-o", "name").split("\n").filter((l) => l === "node/worker2").length, 0, "the Node object is gone");
         assert.equal(kubectl("-n", "default", "get", "pods", "--ignore-not-found", "-o", "name").trim(), "", "the drain evicted the pod");
         await lr.destroy(gone);
+        // Then what the commands depended on: worker2's certificate renewals.
+        for (const name of goneDynamics.filter((k) => k.endsWith("-renewal"))) {
+            await deleteDynamic(lr.dynamics.get(name)!);
+            lr.dynamics.delete(name);
+        }
         assert.deepEqual(diffLines(lr.pristine.get("worker2")!, snapshot("worker2")), [], "worker2 is as it was before the first run");
         assert.equal(nodeExec("worker2", "systemctl list-unit-files kubelet.service kube-proxy.service --no-legend | wc -l").trim(), "0");
         assert.deepEqual(remaining.map((n) => snapshot(n.name, "/var/lib/kubelet")), otherBefore, "the other nodes are untouched");

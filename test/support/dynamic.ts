@@ -116,6 +116,17 @@ export async function previewDynamic(r: Recorded, applied?: Applied): Promise<{ 
     return { changes: diff.changes !== false, replaces: diff.replaces ?? [] };
 }
 
+/**
+ * A dynamic resource whose create the mocks answered (the program reads its
+ * outputs, as it reads the certificates'): what they answered, as the engine
+ * would store it.
+ */
+export function appliedByMocks(r: Recorded, id: string): Applied {
+    const { __provider, ...outs } = r.state;
+    void __provider;
+    return { name: r.name, provider: providerOf(r), id, outs };
+}
+
 export async function deleteDynamic(applied: Applied): Promise<void> {
     await applied.provider.delete!(applied.id, applied.outs);
 }
