@@ -144,9 +144,7 @@ export function libraryInstall(): string[] {
     const blob = zlib.gzipSync(Buffer.from(LIBRARY, "utf8"), { level: 9 }).toString("base64");
     const dir = `${LIBRARY_ROOT}/${LIBRARY_DIGEST}`;
     return [
-        // The library's old path (now components/node/scripts/hardway.sh), kept as it was:
-        // this line is part of every system command's text, which a change would update on every node.
-        `# The node library ${LIBRARY_DIGEST} (components/scripts/hardway.sh), gzip, base64.`,
+        `# The node library ${LIBRARY_DIGEST} (components/node/scripts/hardway.sh), gzip, base64.`,
         "set -euo pipefail",
         `hw_lib_dir=${dir}`,
         `if ! { [ -f "$hw_lib_dir/hardway.sh" ] && [ "$(sha256sum <"$hw_lib_dir/hardway.sh" | cut -c 1-16)" = ${LIBRARY_DIGEST} ]; }; then`,
