@@ -17,6 +17,7 @@ import { ConfigMap } from "@pulumi/pulumi/automation";
 import { Lab, LabNode, REPO, labConfig, labEnv, readLab, readLabCluster } from "../scripts/labstack";
 import { missingPlugins } from "../scripts/plugins";
 import { labScript, nodeExec, sshSessions } from "../test/e2e/lab";
+import { descendants } from "../test/engine/engine";
 import { ContainerdFacts, prepareBaseline } from "./baseline";
 import { loadInventory } from "./inventory";
 
@@ -70,32 +71,6 @@ interface CliResult {
 
 const PAGE_SIZE = Number(spawnSync("getconf", ["PAGESIZE"], { encoding: "utf8" }).stdout.trim()) || 4096;
 
-/** Every process below `root` (children, grandchildren, ...), from /proc. */
-function descendants(root: number): number[] {
-    const children = new Map<number, number[]>();
-    for (const entry of fs.readdirSync("/proc")) {
-        if (!/^\d+$/.test(entry)) {
-            continue;
-        }
-        try {
-            const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-            // The command name may hold spaces and parentheses: fields start after the last ")".
-            const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-            children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
-        } catch {
-            // The process is gone.
-        }
-    }
-    const out: number[] = [];
-    const queue = [root];
-    while (queue.length > 0) {
-        for (const c of children.get(queue.shift()!) ?? []) {
-            out.push(c);
-            queue.push(c);
-        }
-    }
-    return out;
-}
 
 function rssBytes(pid: number): number {
     try {

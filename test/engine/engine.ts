@@ -66,31 +66,28 @@ export class EventLog {
     }
 }
 
-/** Every process below `pid` (children, their children, ...), read from /proc. */
-export function descendants(pid: number): number[] {
-    const parents = new Map<number, number>();
+/** Every process below `root` (children, their children, ...), read from /proc. */
+export function descendants(root: number): number[] {
+    const children = new Map<number, number[]>();
     for (const entry of fs.readdirSync("/proc")) {
         if (!/^\d+$/.test(entry)) {
             continue;
         }
         try {
             const stat = fs.readFileSync(`/proc/${entry}/stat`, "utf8");
-            // pid (comm) state ppid ...: comm may hold spaces, so read after the last ')'.
+            // pid (comm) state ppid ...: comm may hold spaces and parentheses, so read after the last ')'.
             const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1]);
-            parents.set(Number(entry), ppid);
+            children.set(ppid, [...(children.get(ppid) ?? []), Number(entry)]);
         } catch {
             // gone meanwhile
         }
     }
     const out: number[] = [];
-    const queue = [pid];
+    const queue = [root];
     while (queue.length > 0) {
-        const p = queue.shift()!;
-        for (const [child, parent] of parents) {
-            if (parent === p) {
-                out.push(child);
-                queue.push(child);
-            }
+        for (const child of children.get(queue.shift()!) ?? []) {
+            out.push(child);
+            queue.push(child);
         }
     }
     return out;
