@@ -240,7 +240,8 @@ describe("engine: the real Pulumi CLI runs the program against the lab", functio
         // Every process of ours that the killed CLI had started goes within a minute: the language host,
         // the program, and the dynamic provider host that runs our providers (providers/engineWatch.ts).
         const ours = /pulumi-language-nodejs|dynamic-provider|pulumi-resource-pulumi-nodejs|cmd\/run/;
-        const alive = () => below.map((p) => [p, cmdline(p)] as const).filter(([, c]) => c !== undefined) as [number, string][];
+        // (a zombie, already exited, has an empty command line)
+        const alive = () => below.map((p) => [p, cmdline(p)] as const).filter(([, c]) => c !== undefined && c !== "") as [number, string][];
         const deadline = Date.now() + 60_000;
         while (alive().some(([, c]) => ours.test(c)) && Date.now() < deadline) {
             await new Promise((r) => setTimeout(r, 2000));
