@@ -97,14 +97,14 @@ function killTree(root: number): void {
 
 let cliSeq = 0;
 
-function cli(args: string[], opts: { stdin?: string; timeoutSeconds?: number; label?: string } = {}): Promise<CliResult> {
+function cli(args: string[], opts: { stdin?: string; timeoutSeconds?: number; label?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
     const logFile = path.join(LOGS, `${String(++cliSeq).padStart(3, "0")}-${(opts.label ?? args.slice(0, 2).join("-")).replace(/[^A-Za-z0-9._-]+/g, "_")}.log`);
     const logFd = fs.openSync(logFile, "w");
     const shown = args.includes("--secret") ? args.map((a, i) => (args[i - 1] === "--" ? "[secret]" : a)) : args;
     fs.writeSync(logFd, `$ pulumi ${shown.join(" ")}\n`);
     return new Promise((resolve, reject) => {
         const started = process.hrtime.bigint();
-        const child = spawn("pulumi", args, { cwd: REPO, env: cliEnv, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn("pulumi", args, { cwd: REPO, env: { ...cliEnv, ...opts.env }, detached: true, stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let tail = "";
         let peak = 0;
@@ -322,7 +322,12 @@ interface ScaleSample {
     note?: string;
 }
 
-export async function scalePreview(n: number, lab: Lab): Promise<ScaleSample> {
+/**
+ * `skipCheckpoints`: with PULUMI_SKIP_CHECKPOINTS=true, as the README advises
+ * for previews of large stacks (the engine otherwise serializes the whole
+ * snapshot after every step, even in a preview, which discards it).
+ */
+export async function scalePreview(n: number, lab: Lab, skipCheckpoints = false): Promise<ScaleSample> {
     const stack = scaleStack(n);
     const plain: Record<string, unknown> = {
         [`${NS}:kubernetesVersion`]: lab.mirror.kubernetesVersion,
@@ -337,7 +342,11 @@ export async function scalePreview(n: number, lab: Lab): Promise<ScaleSample> {
     };
     await newStack(stack, plain, secrets);
     try {
-        const r = await cli(["preview", ...stackArgs(stack)], { timeoutSeconds: PREVIEW_TIMEOUT, label: `preview-${stack}` });
+        const r = await cli(["preview", ...stackArgs(stack)], {
+            timeoutSeconds: PREVIEW_TIMEOUT,
+            label: `preview-${stack}${skipCheckpoints ? "-skip-checkpoints" : ""}`,
+            env: skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {},
+        });
         const peakMiB = r.peakBytes / 2 ** 20;
         if (r.timedOut) {
             return { seconds: null, peakMiB, note: `did not finish within ${PREVIEW_TIMEOUT} s (peak so far ${peakMiB.toFixed(0)} MiB)` };
@@ -465,7 +474,7 @@ async function main(): Promise<number> {
             return undefined;
         }
     };
-    const skippedScale = new Set<number>();
+    const skippedScale = new Set<string>();
 
     try {
         for (let run = 1; run <= RUNS; run++) {
@@ -529,21 +538,25 @@ async function main(): Promise<number> {
         const lab = readLab();
         for (let run = 1; run <= RUNS; run++) {
             for (const n of SCALE) {
-                if (skippedScale.has(n)) {
-                    add(`preview${n}Seconds`, null);
-                    continue;
-                }
-                log(`run ${run}/${RUNS}: preview of a new ${n}-node stack`);
-                const s = await attempt(`run ${run}: preview of ${n} nodes`, () => scalePreview(n, lab));
-                add(`preview${n}Seconds`, s?.seconds ?? null);
-                add(`preview${n}PeakMiB`, s ? s.peakMiB : null);
-                if (s?.note) {
-                    notes.push(`run ${run}: preview of ${n} nodes ${s.note}`);
-                    log(`preview of ${n} nodes ${s.note}`);
-                    // Do not spend the cap again on a size that did not finish.
-                    skippedScale.add(n);
-                    if (run < RUNS) {
-                        notes.push(`preview of ${n} nodes: not tried again in later runs`);
+                for (const skip of [false, true]) {
+                    const key = `preview${n}${skip ? "SkipCheckpoints" : ""}`;
+                    if (skippedScale.has(key)) {
+                        add(`${key}Seconds`, null);
+                        continue;
+                    }
+                    log(`run ${run}/${RUNS}: preview of a new ${n}-node stack${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`);
+                    const s = await attempt(`run ${run}: preview of ${n} nodes`, () => scalePreview(n, lab, skip));
+                    add(`${key}Seconds`, s?.seconds ?? null);
+                    add(`${key}PeakMiB`, s ? s.peakMiB : null);
+                    if (s?.note) {
+                        const what = `preview of ${n} nodes${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`;
+                        notes.push(`run ${run}: ${what} ${s.note}`);
+                        log(`${what} ${s.note}`);
+                        // Do not spend the cap again on a size that did not finish.
+                        skippedScale.add(key);
+                        if (run < RUNS) {
+                            notes.push(`${what}: not tried again in later runs`);
+                        }
                     }
                 }
             }
@@ -577,12 +590,14 @@ async function main(): Promise<number> {
         previewNoopSeconds: numeric("previewNoopSeconds"),
         sshSessionsPerNode: numeric("sshSessionsPerNode"),
     };
-    for (const n of SCALE) {
-        figures[`preview${n}Seconds`] = numeric(`preview${n}Seconds`);
-    }
-    for (const n of SCALE) {
-        const peaks = ((samples[`preview${n}PeakMiB`] ?? []) as Sample[]).filter((x): x is number => x !== null);
-        figures[`preview${n}PeakMiB`] = peaks.length > 0 ? median(peaks) : null;
+    for (const mode of ["", "SkipCheckpoints"]) {
+        for (const n of SCALE) {
+            figures[`preview${n}${mode}Seconds`] = numeric(`preview${n}${mode}Seconds`);
+        }
+        for (const n of SCALE) {
+            const peaks = ((samples[`preview${n}${mode}PeakMiB`] ?? []) as Sample[]).filter((x): x is number => x !== null);
+            figures[`preview${n}${mode}PeakMiB`] = peaks.length > 0 ? median(peaks) : null;
+        }
     }
     figures.stateBytesPerNode = numeric("stateBytesPerNode");
     figures.parallelRatio = numeric("parallelRatio");
