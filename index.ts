@@ -9,7 +9,7 @@ import { BootstrapToken } from "./components/bootstrap-token/component";
 import { loadConfig } from "./components/config/read";
 import { WorkerNode } from "./components/node/workerNode";
 import { formatVersion, proxyModeDeprecated } from "./components/kube/versions";
-import { silenceSdkDebugLog } from "./components/sdkDebugLog";
+import { dropSdkStackTraces, silenceSdkDebugLog } from "./components/sdkDebugLog";
 
 // The SDK records a stack trace for each of its promises and each resource's
 // source position: at 20 resources a node that is most of the program's time
@@ -17,6 +17,7 @@ import { silenceSdkDebugLog } from "./components/sdkDebugLog";
 // 10 frames, 28 s and 1.0 GB with none). HARDWAY_STACK_TRACE_LIMIT=10 brings
 // them back when debugging the program.
 Error.stackTraceLimit = Number(process.env["HARDWAY_STACK_TRACE_LIMIT"] ?? 0);
+dropSdkStackTraces();
 silenceSdkDebugLog();
 
 const cluster = loadConfig();

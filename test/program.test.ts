@@ -7,7 +7,8 @@ import { strict as assert } from "assert";
 import * as crypto from "crypto";
 import * as forge from "node-forge";
 import * as YAML from "yaml";
-import { silenceSdkDebugLog } from "../components/sdkDebugLog";
+import * as pulumi from "@pulumi/pulumi";
+import { dropSdkStackTraces, silenceSdkDebugLog } from "../components/sdkDebugLog";
 import { ENGINE_UNKNOWN, asPreviewSees, previewDynamic } from "./support/dynamic";
 import { ProgramMocks, Recorded } from "./support/mocks";
 import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
@@ -288,6 +289,25 @@ describe("program: the SDK's debug messages", () => {
             assert.deepEqual(sent, [], "nothing reaches the engine");
         } finally {
             log.debug = original;
+        }
+    });
+});
+
+describe("program: the SDK's stack traces", () => {
+    it("are not recorded (no source position in the state); HARDWAY_STACK_TRACE_LIMIT=N keeps them", () => {
+        const sdk = pulumi.Resource as unknown as { stackTrace(skip: number): unknown[] };
+        const original = Error.prepareStackTrace;
+        try {
+            Error.prepareStackTrace = undefined;
+            assert.equal(dropSdkStackTraces({ HARDWAY_STACK_TRACE_LIMIT: "10" }), false);
+            assert.equal(Error.prepareStackTrace, undefined, "kept when asked");
+            assert.ok(sdk.stackTrace(0).length > 0, "the SDK records frames by default");
+            assert.equal(dropSdkStackTraces({}), true);
+            assert.deepEqual(sdk.stackTrace(0), []);
+            const e = new TypeError("bad input");
+            assert.equal(e.stack, "TypeError: bad input", "an error's stack is its first line");
+        } finally {
+            Error.prepareStackTrace = original;
         }
     });
 });
