@@ -296,18 +296,19 @@ describe("program: the SDK's debug messages", () => {
 describe("program: the SDK's stack traces", () => {
     it("are not recorded (no source position in the state); HARDWAY_STACK_TRACE_LIMIT=N keeps them", () => {
         const sdk = pulumi.Resource as unknown as { stackTrace(skip: number): unknown[] };
-        const original = Error.prepareStackTrace;
+        const errorClass = Error as { prepareStackTrace?: unknown };
+        const original = errorClass.prepareStackTrace;
         try {
-            Error.prepareStackTrace = undefined;
+            delete errorClass.prepareStackTrace;
             assert.equal(dropSdkStackTraces({ HARDWAY_STACK_TRACE_LIMIT: "10" }), false);
-            assert.equal(Error.prepareStackTrace, undefined, "kept when asked");
+            assert.equal(errorClass.prepareStackTrace, undefined, "kept when asked");
             assert.ok(sdk.stackTrace(0).length > 0, "the SDK records frames by default");
             assert.equal(dropSdkStackTraces({}), true);
             assert.deepEqual(sdk.stackTrace(0), []);
             const e = new TypeError("bad input");
             assert.equal(e.stack, "TypeError: bad input", "an error's stack is its first line");
         } finally {
-            Error.prepareStackTrace = original;
+            errorClass.prepareStackTrace = original;
         }
     });
 });
