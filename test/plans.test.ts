@@ -11,6 +11,7 @@ import * as YAML from "yaml";
 import { binariesPlan } from "../components/binaries/plan";
 import { bootstrapManifestsOf, bootstrapTokenPlan } from "../components/bootstrap-token/plan";
 import type { WorkerConfig } from "../components/config/types";
+import { defaultPackageRepos } from "../components/config/defaults";
 import { containerdConfigPlan, containerdInstallPlan, installedContainerd } from "../components/containerd/plan";
 import { kubeProxyCertificate, kubeProxyPlan } from "../components/kube-proxy/plan";
 import { kubeletCertificate, kubeletPlan } from "../components/kubelet/plan";
@@ -57,6 +58,7 @@ function cluster(version: string, patch: Partial<PlainCluster> = {}): PlainClust
             arch: "amd64",
             sha256: {},
         },
+        packageRepos: defaultPackageRepos(),
         ...patch,
     };
 }
@@ -175,12 +177,38 @@ describe("plans: binaries", () => {
 });
 
 describe("plans: containerd", () => {
-    it("install: the host's package, by OS family; nothing on stdin", () => {
-        const plan = containerdInstallPlan();
-        checkPlan(plan);
-        assert.deepEqual(plan.packages, { debian: "containerd", rhel: "containerd.io" });
-        assert.match(plan.create, /^hw_ensure_containerd containerd containerd\.io$/m);
-    });
+    const DOCKER_REPO =
+        "[docker-ce-stable]\nname=Docker CE Stable - $basearch\nbaseurl=https://download.docker.com/linux/centos/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=https://download.docker.com/linux/centos/gpg\n";
+    const MIRROR = { id: "corp-docker", name: "Docker CE (corp mirror)", baseUrl: "https://mirror.corp.example/docker/$releasever/$basearch/stable", gpgKey: "file:///etc/pki/rpm-gpg/docker.gpg" };
+    const repoCases: [string, Parameters<typeof containerdInstallPlan>, { path: string; content: string } | null, string][] = [
+        [
+            "the default: the guide's Docker repository",
+            [],
+            { path: "/etc/yum.repos.d/docker-ce-stable.repo", content: DOCKER_REPO },
+            `hw_ensure_containerd containerd containerd.io /etc/yum.repos.d/docker-ce-stable.repo '${DOCKER_REPO}'`,
+        ],
+        [
+            "a mirror",
+            [MIRROR],
+            {
+                path: "/etc/yum.repos.d/corp-docker.repo",
+                content:
+                    "[corp-docker]\nname=Docker CE (corp mirror)\nbaseurl=https://mirror.corp.example/docker/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/docker.gpg\n",
+            },
+            `hw_ensure_containerd containerd containerd.io /etc/yum.repos.d/corp-docker.repo '[corp-docker]\nname=Docker CE (corp mirror)\nbaseurl=https://mirror.corp.example/docker/$releasever/$basearch/stable\nenabled=1\ngpgcheck=1\ngpgkey=file:///etc/pki/rpm-gpg/docker.gpg\n'`,
+        ],
+        ["null: the host's own repositories", [null], null, "hw_ensure_containerd containerd containerd.io"],
+    ];
+    for (const [name, args, repoFile, line] of repoCases) {
+        it(`install: the host's package, by OS family, with ${name}; nothing on stdin`, () => {
+            const plan = containerdInstallPlan(...args);
+            checkPlan(plan);
+            assert.deepEqual(plan.packages, { debian: "containerd", rhel: "containerd.io" });
+            assert.deepEqual(plan.rhelRepoFile, repoFile);
+            const body = plan.create.split("\n").slice(plan.create.split("\n").indexOf(`. ${LIBRARY_PATH}`) + 1, -2).join("\n");
+            assert.equal(body, `${line}\nhw_print_facts`);
+        });
+    }
 
     const installs: [string, string, PlainCluster["containerdConfigVersion"], "seed" | "current", number | RegExp][] = [
         ["Debian's 1.6", "1.6.20~ds1", "auto", "current", 2],

@@ -5,7 +5,7 @@
  */
 import { Profile, Version, defaultToolVersions } from "../kube/versions";
 import { CONFIG_SCHEMA } from "./schema";
-import type { CgroupDriver, DownloadConfig } from "./types";
+import type { CgroupDriver, DownloadConfig, PackageRepos } from "./types";
 
 /** The static defaults, as the table gives them. */
 export const DEFAULTS = {
@@ -40,6 +40,12 @@ export function defaultDownloads(version: Version): DownloadConfig {
         arch: "amd64",
         sha256: {},
     };
+}
+
+/** packageRepos: the guide's Docker repository for RHEL-family hosts (a fresh copy each call). */
+export function defaultPackageRepos(): PackageRepos {
+    const { rhel } = CONFIG_SCHEMA.packageRepos.default.json;
+    return { rhel: { ...rhel } };
 }
 
 /** A node's optional fields: SSH to its `ip` (sshHost) on port 22. */

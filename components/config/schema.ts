@@ -23,6 +23,11 @@ export interface DerivedDefault {
     derived: string;
 }
 
+/** A `json` key's default value, as the key's value would be written. */
+export interface JsonDefault {
+    json: unknown;
+}
+
 export interface KeySpec {
     kind: ConfigKind;
     /** Meant to be set with `pulumi config set --secret`; a plain-text value draws a warning. */
@@ -30,7 +35,7 @@ export interface KeySpec {
     /** Must be set. */
     required?: true;
     /** The value when the key is unset; absent when the key is required or simply optional. */
-    default?: string | number | boolean | readonly string[] | DerivedDefault;
+    default?: string | number | boolean | readonly string[] | DerivedDefault | JsonDefault;
     /** For `integer`: the smallest value accepted. */
     min?: number;
     /** For `enum`: the values accepted, in the order error messages list them. */
@@ -128,6 +133,22 @@ export const CONFIG_SCHEMA = {
         secret: false,
         default: { derived: "the official release URLs; crictl and CNI versions by Kubernetes version" },
         doc: "`{kubernetesBaseUrl, crictlBaseUrl, cniBaseUrl, crictlVersion, cniVersion, arch, sha256}`",
+    },
+    packageRepos: {
+        kind: "json",
+        secret: false,
+        default: {
+            // The guide installs containerd.io with yum "from the official Docker repository": Docker's own repository file, as it publishes it.
+            json: {
+                rhel: {
+                    id: "docker-ce-stable",
+                    name: "Docker CE Stable - $basearch",
+                    baseUrl: "https://download.docker.com/linux/centos/$releasever/$basearch/stable",
+                    gpgKey: "https://download.docker.com/linux/centos/gpg",
+                },
+            },
+        },
+        doc: "`{rhel: {id, name, baseUrl, gpgKey} | null}`: the repository RHEL-family nodes install containerd.io from; null: the host's own",
     },
     nodes: {
         kind: "json",

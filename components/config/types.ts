@@ -45,6 +45,23 @@ export interface DownloadConfig {
     sha256: Checksums;
 }
 
+/** A yum/dnf repository, as a `.repo` file under /etc/yum.repos.d names it. */
+export interface RpmRepo {
+    /** The section name, and the file's: /etc/yum.repos.d/<id>.repo. */
+    id: string;
+    name: string;
+    /** May hold yum's own variables ($releasever, $basearch), written as they are. */
+    baseUrl: string;
+    /** The signing key's URL; packages are checked against it (gpgcheck=1). */
+    gpgKey: string;
+}
+
+/** Where each OS family's packages come from, beyond the host's own repositories. */
+export interface PackageRepos {
+    /** containerd.io on RHEL-family hosts (the guide: "from the official Docker repository"); null: the host's own repositories. */
+    rhel: RpmRepo | null;
+}
+
 export interface WorkerConfig {
     kubernetesVersion: Version;
     profile: Profile;
@@ -82,6 +99,7 @@ export interface WorkerConfig {
     /** How long a removed node's drain may take before the update fails (with apiAdmin). */
     drainTimeoutSeconds: number;
     downloads: DownloadConfig;
+    packageRepos: PackageRepos;
     nodes: NodeConfig[];
 }
 

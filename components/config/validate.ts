@@ -23,9 +23,9 @@ import {
     profileFor,
     proxyModeSupported,
 } from "../kube/versions";
-import { DEFAULTS, NODE_DEFAULTS, defaultCgroupDriver, defaultDownloads } from "./defaults";
+import { DEFAULTS, NODE_DEFAULTS, defaultCgroupDriver, defaultDownloads, defaultPackageRepos } from "./defaults";
 import { CONFIG_SCHEMA, KNOWN_KEYS, NAMESPACE } from "./schema";
-import type { DownloadConfig, NodeConfig, RawConfig, WorkerConfig } from "./types";
+import type { DownloadConfig, NodeConfig, PackageRepos, RawConfig, RpmRepo, WorkerConfig } from "./types";
 
 /** Every bad field, each message starting with its `hardway-workers:<path>`. */
 export class ConfigError extends Error {
@@ -263,6 +263,7 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
     const drainTimeoutSeconds = integer(raw, "drainTimeoutSeconds", p);
 
     const downloads = validateDownloads(raw["downloads"], version, p);
+    const packageRepos = validatePackageRepos(raw["packageRepos"], p);
     const nodes = validateNodes(raw["nodes"], p);
 
     if (p.list.length > 0) {
@@ -293,6 +294,7 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         nodeReadyTimeoutSeconds,
         drainTimeoutSeconds,
         downloads,
+        packageRepos,
         nodes,
     };
 }
@@ -366,6 +368,77 @@ function validateDownloads(rawValue: unknown, version: Version, p: Problems): Do
         }
     }
     return out;
+}
+
+const PACKAGE_REPO_FAMILIES = ["rhel"];
+const RPM_REPO_KEYS = ["id", "name", "baseUrl", "gpgKey"] as const;
+
+/** packageRepos: each family's repository, field by field over the default; rhel: null writes none. */
+function validatePackageRepos(rawValue: unknown, p: Problems): PackageRepos {
+    const out = defaultPackageRepos();
+    if (rawValue === undefined || rawValue === null || rawValue === "") {
+        return out;
+    }
+    if (!isObject(rawValue)) {
+        p.add("packageRepos", "must be an object {rhel}");
+        return out;
+    }
+    for (const key of Object.keys(rawValue)) {
+        if (!PACKAGE_REPO_FAMILIES.includes(key)) {
+            p.add(`packageRepos.${key}`, `is not a known key (known: ${PACKAGE_REPO_FAMILIES.join(", ")})`);
+        }
+    }
+    const rhel = rawValue.rhel;
+    if (rhel === undefined) {
+        return out;
+    }
+    if (rhel === null) {
+        out.rhel = null;
+        return out;
+    }
+    if (!isObject(rhel)) {
+        p.add("packageRepos.rhel", "must be an object {id, name, baseUrl, gpgKey}, or null for the host's own repositories");
+        return out;
+    }
+    for (const key of Object.keys(rhel)) {
+        if (!(RPM_REPO_KEYS as readonly string[]).includes(key)) {
+            p.add(`packageRepos.rhel.${key}`, `is not a known key (known: ${RPM_REPO_KEYS.join(", ")})`);
+        }
+    }
+    const repo = out.rhel as RpmRepo;
+    for (const key of RPM_REPO_KEYS) {
+        const v = rhel[key];
+        if (v === undefined) {
+            continue;
+        }
+        const e = typeof v === "string" ? checkRpmRepoField(key, v) : `must be a string, got ${JSON.stringify(v)}`;
+        if (e) {
+            p.add(`packageRepos.rhel.${key}`, e);
+        } else {
+            repo[key] = v as string;
+        }
+    }
+    return out;
+}
+
+/** One field of a `.repo` file: one line of text; the id also names the file; the URLs are http(s), the key may be a local file. */
+export function checkRpmRepoField(key: (typeof RPM_REPO_KEYS)[number], value: string): string | undefined {
+    if (value === "" || /[\u0000-\u001f\u007f]/.test(value)) {
+        return `${JSON.stringify(value)} must be one line of text, not empty`;
+    }
+    switch (key) {
+        case "id":
+            return /^[A-Za-z0-9][A-Za-z0-9._-]*$/.test(value) ? undefined : `${JSON.stringify(value)} is not a repository id (letters, digits, '.', '_' and '-')`;
+        case "name":
+            return undefined;
+        case "baseUrl":
+            return /\s/.test(value) ? `${JSON.stringify(value)} is not a URL` : checkUrl(value, ["http", "https"]);
+        case "gpgKey":
+            if (/^file:\/\/\/\S+$/.test(value)) {
+                return undefined;
+            }
+            return /\s/.test(value) ? `${JSON.stringify(value)} is not a URL` : checkUrl(value, ["http", "https"]);
+    }
 }
 
 const NODE_KEYS = ["name", "fqdn", "ip", "role", "sshHost", "sshPort", "hostKey", "labels", "taints"];

@@ -20,7 +20,7 @@ export class ContainerdRuntime extends pulumi.ComponentResource {
     constructor(name: string, args: ContainerdRuntimeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:ContainerdRuntime", name, {}, opts);
         const { cluster, node, connection } = args.ctx;
-        const install = containerdInstallPlan();
+        const install = containerdInstallPlan(cluster.packageRepos.rhel);
         this.install = nodeCommand(
             `${name}-containerd-install`,
             { connection, create: install.create, delete: install.delete },

@@ -5,35 +5,51 @@
  * group = the `kubernetes` group's real gid, containerd restarted when the
  * file changed.
  */
-import type { CgroupDriver, WorkerConfig } from "../config/types";
+import { defaultPackageRepos } from "../config/defaults";
+import type { CgroupDriver, RpmRepo, WorkerConfig } from "../config/types";
 import { PATHS } from "../kube/paths";
 import { ContainerdConfigVersion, Version, containerdConfigVersionFor, containerdReads, formatVersion, parseVersion } from "../kube/versions";
 import { PhasePlan, ROOT_FILE } from "../node/plan";
 import { DirStep, FileStep, RuntimeStep, dirStep, fileStep, nodeScript, runtimeStep, serviceStep, shq, undoScript } from "../node/scripts";
-import { renderContainerdConfig } from "./render";
+import { renderContainerdConfig, renderRpmRepo, rpmRepoPath } from "./render";
 
 /** The package that brings containerd, by OS family: Debian's own, and on RHEL the guide's `containerd.io` from Docker's repository. */
 export const CONTAINERD_PACKAGES = { debian: "containerd", rhel: "containerd.io" } as const;
 
 export interface ContainerdInstallPlan extends PhasePlan {
     packages: typeof CONTAINERD_PACKAGES;
+    /** On a RHEL-family host that lacks containerd: the repository file written before the install (none: the host's own repositories). */
+    rhelRepoFile: { path: string; content: string } | null;
 }
 
-export function containerdInstallPlan(): ContainerdInstallPlan {
+/** The repository file for a RHEL-family install, or null for the host's own repositories. */
+export function rhelRepoFile(repo: RpmRepo | null): { path: string; content: string } | null {
+    return repo ? { path: rpmRepoPath(repo), content: renderRpmRepo(repo) } : null;
+}
+
+/** `rhelRepo`: the validated packageRepos.rhel (default: the guide's Docker repository). */
+export function containerdInstallPlan(rhelRepo: RpmRepo | null = defaultPackageRepos().rhel): ContainerdInstallPlan {
     return {
         component: "containerd-install",
         files: [],
         secrets: [],
         services: [],
         packages: CONTAINERD_PACKAGES,
-        create: containerdInstallScript(),
+        rhelRepoFile: rhelRepoFile(rhelRepo),
+        create: containerdInstallScript(rhelRepo),
         delete: containerdInstallUndoScript(),
     };
 }
 
-/** containerd from the host's packages, unless present; prints its version and runc's path. */
-export function containerdInstallScript(): string {
-    return nodeScript("containerd-install", [`hw_ensure_containerd ${CONTAINERD_PACKAGES.debian} ${CONTAINERD_PACKAGES.rhel}`, "hw_print_facts"]);
+/**
+ * containerd from the host's packages, unless present (on a RHEL-family host
+ * from the given repository, whose file it writes first); prints its version
+ * and runc's path.
+ */
+export function containerdInstallScript(rhelRepo: RpmRepo | null = defaultPackageRepos().rhel): string {
+    const repo = rhelRepoFile(rhelRepo);
+    const args = [CONTAINERD_PACKAGES.debian, CONTAINERD_PACKAGES.rhel, ...(repo ? [repo.path, repo.content] : [])];
+    return nodeScript("containerd-install", [`hw_ensure_containerd ${args.map(shq).join(" ")}`, "hw_print_facts"]);
 }
 
 export function containerdInstallUndoScript(): string {

@@ -5,7 +5,7 @@
  * has its own object, not one object with renamed keys.
  */
 import * as TOML from "smol-toml";
-import type { CgroupDriver } from "../config/types";
+import type { CgroupDriver, RpmRepo } from "../config/types";
 import { PATHS } from "../kube/paths";
 import { ContainerdConfigVersion, Version, atLeast } from "../kube/versions";
 
@@ -100,4 +100,23 @@ export function containerdConfigObject(c: ContainerdInput): Record<string, unkno
 
 export function renderContainerdConfig(c: ContainerdInput): string {
     return TOML.stringify(containerdConfigObject(c)).trimEnd() + "\n";
+}
+
+/** Where yum and dnf read repository files. */
+export const YUM_REPOS_DIR = "/etc/yum.repos.d";
+
+/** The `.repo` file of a yum/dnf repository, in the layout of Docker's own docker-ce.repo; signatures are checked. */
+export function renderRpmRepo(r: RpmRepo): string {
+    // validate.ts keeps each value to one line; a newline here would add keys of its own.
+    for (const [key, value] of Object.entries(r)) {
+        if (/[\r\n]/.test(value)) {
+            throw new Error(`packageRepos.rhel.${key}: ${JSON.stringify(value)} spans lines`);
+        }
+    }
+    return [`[${r.id}]`, `name=${r.name}`, `baseurl=${r.baseUrl}`, "enabled=1", "gpgcheck=1", `gpgkey=${r.gpgKey}`, ""].join("\n");
+}
+
+/** Where a repository's file goes. */
+export function rpmRepoPath(r: RpmRepo): string {
+    return `${YUM_REPOS_DIR}/${r.id}.repo`;
 }

@@ -77,12 +77,14 @@ hw_json_string() {
 hw_fact() { hw_facts="$hw_facts${hw_facts:+,}$(hw_json_string "$1"):$(hw_json_string "$2")"; }
 hw_print_facts() { printf 'HW_FACTS {%s}\n' "$hw_facts"; }
 
+# hw_family: debian, rhel or unknown, from /etc/os-release (HW_OS_RELEASE
+# names another file: the tests' stand-in hosts).
 hw_family() {
-	local id="" like=""
-	# shellcheck disable=SC1091
-	id=$(. /etc/os-release && printf '%s' "${ID:-}")
-	# shellcheck disable=SC1091
-	like=$(. /etc/os-release && printf '%s' "${ID_LIKE:-}")
+	local id="" like="" f="${HW_OS_RELEASE:-/etc/os-release}"
+	# shellcheck disable=SC1090
+	id=$(. "$f" && printf '%s' "${ID:-}")
+	# shellcheck disable=SC1090
+	like=$(. "$f" && printf '%s' "${ID_LIKE:-}")
 	case " $id $like " in
 	*" debian "* | *" ubuntu "*) printf 'debian' ;;
 	*" rhel "* | *" fedora "* | *" centos "*) printf 'rhel' ;;
@@ -411,6 +413,7 @@ hw_undo() {
 			enabled) systemctl disable --quiet -- "$a" 2>/dev/null || true ;;
 			started) systemctl stop -- "$a" 2>/dev/null || true ;;
 			restarted) restart+=("$a") ;;
+			rpmkey) if rpm -q -- "$a" >/dev/null 2>&1; then rpm -e -- "$a" >&2; fi ;;
 			removed-pkg)
 				if ! hw_pkg_installed "$a"; then
 					hw_say "reinstalling $a, which create removed"
@@ -456,19 +459,46 @@ hw_remove_pkg() {
 	hw_rec removed-pkg "$1"
 }
 
-# hw_ensure_containerd DEBIAN_PKG RHEL_PKG: containerd from the host's
-# packages unless it is there; prints its version and runc's path as facts.
+# hw_ensure_containerd DEBIAN_PKG RHEL_PKG [REPO_FILE REPO_CONTENT]:
+# containerd from the host's packages unless it is there (on a RHEL-family
+# host from the repository whose file is given); prints its version and
+# runc's path as facts.
 hw_ensure_containerd() {
 	if ! command -v containerd >/dev/null 2>&1; then
 		case "$(hw_family)" in
 		debian) hw_pkg "$1" ;;
-		rhel) hw_pkg "$2" ;;
+		rhel)
+			if [ "$#" -ge 4 ]; then hw_rpm_repo "$3" "$4"; fi
+			hw_pkg_signed "$2"
+			;;
 		*) hw_die "containerd is missing and /etc/os-release names neither a Debian nor a RHEL family system" ;;
 		esac
 	fi
 	command -v runc >/dev/null 2>&1 || hw_die 'containerd is installed but runc is not on PATH'
 	hw_fact containerdVersion "$(containerd --version | awk '{ print $3 }')"
 	hw_fact runc "$(command -v runc)"
+}
+
+# hw_rpm_repo PATH CONTENT: a yum/dnf repository file, written like any
+# other (atomic, journaled): undo removes it, or puts back the file it replaced.
+hw_rpm_repo() {
+	hw_dir "$(dirname -- "$1")" 0755 root root keep
+	hw_file "$1" 0644 root root none "$2"
+}
+# hw_rpm_keys: the signing keys in the rpm database, one per line, sorted.
+hw_rpm_keys() {
+	{ rpm -q gpg-pubkey --qf '%{NAME}-%{VERSION}-%{RELEASE}\n' 2>/dev/null || true; } | grep '^gpg-pubkey-' | LC_ALL=C sort || true
+}
+# hw_pkg_signed NAME: hw_pkg on a RHEL-family host, where dnf/yum -y imports
+# a repository's signing key on first use; undo removes each key it imported.
+hw_pkg_signed() {
+	local before k
+	before=$(hw_rpm_keys)
+	hw_pkg "$1"
+	while IFS= read -r k; do
+		[ -n "$k" ] || continue
+		hw_known rpmkey "$k" || hw_rec rpmkey "$k"
+	done < <(LC_ALL=C comm -13 <(printf '%s\n' "$before") <(hw_rpm_keys))
 }
 
 # hw_socket_gid SOCKET GID: waits for the socket and checks its group.
