@@ -9,13 +9,19 @@
 #       v0.<minor>.<patch> release (the repository's own go.mod points them at
 #       ./staging, which a dependent module cannot use);
 #   crictl   from sigs.k8s.io/cri-tools@v$CRICTL_VERSION (cmd/crictl);
-#   etcd     from go.etcd.io/etcd/server/v3@v$ETCD_VERSION (etcdmain).
+#   etcd     from go.etcd.io/etcd/server/v3@v$ETCD_VERSION (etcdmain);
+#   containerd containerd-shim-runc-v2
+#            from github.com/containerd/containerd/v2@v$CONTAINERD_VERSION (the
+#            containerd 2.x of one lab node and of the fast suite's real-tools
+#            check of config version 3; Debian's is 1.6). CGO off, so without
+#            the btrfs snapshotter; runc is Debian's.
 #
 # Cache: ${HARDWAY_CACHE:-$HOME/.cache/hardway-workers}/k8s/<what>-v<version>/bin
 # A second run finds the binaries and returns at once. Logs go to stderr.
 #
-# Usage: lab/k8s-build.sh [k8s|crictl|etcd|all]   (default all; prints the
-# k8s bin dir, with crictl and etcd linked into it)
+# Usage: lab/k8s-build.sh [k8s|crictl|etcd|containerd|all]   (default all;
+# prints the k8s bin dir, with crictl and etcd linked into it; `containerd`
+# prints the containerd bin dir, which `all` does not build)
 # K8S_VERSION picks the release; K8S_COMPONENTS="kubelet kube-proxy" builds
 # only the node's binaries (into kubernetes-node-v<version>).
 set -euo pipefail
@@ -24,12 +30,17 @@ shopt -s inherit_errexit
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 
 ETCD_VERSION="${ETCD_VERSION:-3.6.16}"
+CONTAINERD_VERSION="${CONTAINERD_VERSION:-2.4.2}"
 ALL_COMPONENTS="kubelet kube-proxy kube-apiserver kube-controller-manager kubectl"
 K8S_COMPONENTS="${K8S_COMPONENTS:-$ALL_COMPONENTS}"
 cache="${HARDWAY_CACHE:-$HOME/.cache/hardway-workers}/k8s"
 mkdir -p "$cache"
-exec 8>"$cache/.lock"
-flock 8
+# K8S_BUILD_CACHED_ONLY=1 (containerd only): print the bin dir of a finished
+# build, or fail; never build, and never wait for another build's lock.
+if [ "${K8S_BUILD_CACHED_ONLY:-0}" != "1" ]; then
+  exec 8>"$cache/.lock"
+  flock 8
+fi
 
 export GOFLAGS="-mod=mod -buildvcs=false -trimpath"
 export GOTOOLCHAIN=local CGO_ENABLED=0
@@ -129,11 +140,32 @@ func main() { etcdmain.Main(os.Args) }' "" etcd:.
   printf '%s\n' "$dir/bin"
 }
 
+build_containerd() {
+  local v="$CONTAINERD_VERSION" dir="$cache/containerd-v$CONTAINERD_VERSION" mod="github.com/containerd/containerd/v2"
+  local modfile gover
+  if [ -f "$dir/.done" ]; then printf '%s\n' "$dir/bin"; return 0; fi
+  [ "${K8S_BUILD_CACHED_ONLY:-0}" != "1" ] || die "containerd v$v is not built in $dir: scripts/setup.sh builds it (lab/k8s-build.sh containerd)"
+  modfile="$(cd "$cache" && go mod download -json "$mod@v$v" | sed -n 's/.*"GoMod": "\(.*\)",*/\1/p')"
+  [ -f "$modfile" ] || die "$mod@v$v: go.mod not found in the module cache"
+  # The wrapper module asks for the Go version containerd's own go.mod asks for.
+  gover="$(awk '$1 == "go" { print $2; exit }' "$modfile")"
+  [ -f "$dir/.done" ] || blog "building containerd v$v (a cold build takes minutes on 2 cores)"
+  build_module "$dir" "module hardway.lab/containerd
+
+go $gover
+
+require $mod v$v" "" \
+    "-X $mod/version.Version=v$v -X $mod/version.Revision=hardway-lab -X $mod/version.Package=$mod" \
+    "containerd:$mod/cmd/containerd" "containerd-shim-runc-v2:$mod/cmd/containerd-shim-runc-v2"
+  printf '%s\n' "$dir/bin"
+}
+
 what="${1:-all}"
 case "$what" in
   k8s) build_k8s | tail -n 1 ;;
   crictl) build_crictl | tail -n 1 ;;
   etcd) build_etcd | tail -n 1 ;;
+  containerd) build_containerd | tail -n 1 ;;
   all)
     k="$(build_k8s | tail -n 1)"
     c="$(build_crictl | tail -n 1)"
@@ -142,5 +174,5 @@ case "$what" in
     ln -sfn "$e/etcd" "$k/etcd"
     printf '%s\n' "$k"
     ;;
-  *) die "usage: $0 [k8s|crictl|etcd|all]" ;;
+  *) die "usage: $0 [k8s|crictl|etcd|containerd|all]" ;;
 esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine, from the
-# repo's own files: Debian packages (scripts/system-packages.txt) and the
-# npm packages pinned in package-lock.json; then compiles the program to bin/.
+# repo's own files: Debian packages (scripts/system-packages.txt), containerd
+# 2.x built from its Go module (lab/k8s-build.sh containerd) and the npm
+# packages pinned in package-lock.json; then compiles the program to bin/.
 # Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -21,6 +22,11 @@ fi
 if command -v systemctl >/dev/null 2>&1 && [ -d /run/systemd/system ]; then
 	systemctl disable --now containerd.service >/dev/null 2>&1 || true
 fi
+
+# containerd 2.x, built from its Go module into the cache lab/k8s-build.sh
+# keeps (minutes cold, instant warm): the fast suite's real-tools check of
+# config version 3 reads it (Debian's containerd is 1.6), and one lab node runs it.
+bash lab/k8s-build.sh containerd >/dev/null
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	npm ci --no-audit --no-fund
