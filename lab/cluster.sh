@@ -87,7 +87,7 @@ start_component() { # start_component <name> <binary> <args...>
   shift
   component_pid "$name" >/dev/null && return 0
   log "starting $name"
-  setsid nohup "$@" </dev/null >>"$CLUSTER_DIR/$name.log" 2>&1 9<&- &
+  lab_daemon "$CLUSTER_DIR/$name.log" "$@"
   printf '%s\n' "$!" >"$CLUSTER_DIR/$name.pid"
 }
 

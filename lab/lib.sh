@@ -73,6 +73,23 @@ die() { printf '[lab] ERROR: %s\n' "$*" >&2; exit 1; }
 
 elapsed() { awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
 
+# lab_daemon LOG CMD...: starts CMD in the background in a session of its
+# own, stdin from /dev/null, output appended to LOG, holding no file
+# descriptor of ours above 2: a lock that a caller holds (the lab's own on
+# fd 9, or that of `flock <file> lab/...` on whatever fd flock used) must not
+# live on in a daemon, or the lock is never free again. $! is CMD's pid.
+lab_daemon() {
+  local log="$1"
+  shift
+  (
+    for fd in /proc/"$BASHPID"/fd/*; do
+      fd="${fd##*/}"
+      if [ "$fd" -gt 2 ]; then eval "exec $fd>&-"; fi
+    done
+    exec setsid nohup "$@" </dev/null >>"$log" 2>&1
+  ) &
+}
+
 require_root() {
   [ "$(id -u)" = "0" ] || die "must run as root"
 }
@@ -534,10 +551,9 @@ boot_node() {
   kill_node "$node"   # leftovers of a node that died
   log "booting $node"
   rm -f "$LAB_DIR/$node.nspawn.pid"
-  # (9<&-: the node must not inherit the lab lock)
-  LAB_DIR="$LAB_DIR" HARDWAY_CACHE="$HARDWAY_CACHE" LAB_CONTAINERS="$LAB_CONTAINERS" setsid nohup bash -c \
-    'source "$1"; _launch_node "$2"' _ "$LAB_SRC/lib.sh" "$node" \
-    </dev/null >>"$LAB_DIR/$node.log" 2>&1 9<&- &
+  # (lab_daemon: the node must not inherit a lock)
+  lab_daemon "$LAB_DIR/$node.log" env LAB_DIR="$LAB_DIR" HARDWAY_CACHE="$HARDWAY_CACHE" LAB_CONTAINERS="$LAB_CONTAINERS" \
+    bash -c 'source "$1"; _launch_node "$2"' _ "$LAB_SRC/lib.sh" "$node"
   for i in $(seq 1 200); do
     np="$(cat "$LAB_DIR/$node.nspawn.pid" 2>/dev/null || true)"
     if [ -n "$np" ] && [ -d "/proc/$np" ]; then
@@ -631,8 +647,7 @@ ensure_mirror_server() {
   fi
   stop_mirror_server
   printf '%s\n' "$sum" >"$LAB_DIR/mirror.server-sha256"
-  setsid nohup node "$LAB_SRC/mirror-server.js" "$LAB_DIR/mirror" "$LAB_BRIDGE_IP" "$LAB_MIRROR_PORT" "$LAB_DIR/mirror-access.log" \
-    </dev/null >>"$LAB_DIR/mirror.log" 2>&1 9<&- &
+  lab_daemon "$LAB_DIR/mirror.log" node "$LAB_SRC/mirror-server.js" "$LAB_DIR/mirror" "$LAB_BRIDGE_IP" "$LAB_MIRROR_PORT" "$LAB_DIR/mirror-access.log"
   printf '%s\n' "$!" >"$LAB_DIR/mirror.pid"
   for i in $(seq 1 100); do
     [ -n "$(ss -Hltn "src $LAB_BRIDGE_IP and sport = :$LAB_MIRROR_PORT")" ] && return 0
