@@ -43,6 +43,15 @@ CRICTL_VERSION="${CRICTL_VERSION:-1.34.0}"
 # skew (n-3) against the 1.34 control plane.
 LAB_K8S_OLDEST="${LAB_K8S_OLDEST:-1.30.14}"
 
+# One node runs containerd 2.x instead of Debian's 1.6, so that both of the
+# program's containerd paths (config versions 2 and 3) run in one cluster:
+# containerd and containerd-shim-runc-v2 from LAB_CONTAINERD2_BIN_DIR
+# (lab/k8s-build.sh containerd; up-cluster.sh passes it, up.sh remembers it
+# in $LAB_DIR/containerd2-bin-dir; LAB_CONTAINERD2_BIN_DIR= goes back to 1.6
+# everywhere) in /usr/local/bin of that node's layer, with a drop-in that
+# points containerd.service at them. runc stays Debian's.
+LAB_CONTAINERD2_NODE="${LAB_CONTAINERD2_NODE:-worker1}"
+
 LAB_BRIDGE="hwbr0"
 LAB_BRIDGE_IP="10.240.0.1"
 LAB_PREFIX_LEN="24"
@@ -424,14 +433,37 @@ node_hosts_file() {
   done
 }
 
+# The containerd 2.x bin dir the lab uses (see LAB_CONTAINERD2_NODE), or nothing.
+containerd2_bin_dir() { cat "$LAB_DIR/containerd2-bin-dir" 2>/dev/null || true; }
+
+# What a node's layer holds beyond the node's identity, as layer.done records
+# it: empty, or for the containerd 2.x node a digest of its binaries.
+node_layer_signature() {
+  local bin
+  bin="$(containerd2_bin_dir)"
+  if [ "$1" = "$LAB_CONTAINERD2_NODE" ] && [ -n "$bin" ]; then
+    printf 'containerd2 %s\n' "$(cat "$bin/containerd" "$bin/containerd-shim-runc-v2" | sha256sum | cut -c1-16)"
+  fi
+}
+
+node_layer_current() {
+  local nd
+  nd="$(node_dir "$1")"
+  [ -f "$nd/layer.done" ] && [ "$(cat "$nd/layer.done")" = "$(node_layer_signature "$1")" ]
+}
+
 # The per-node layer: the only files in which nodes differ from the image.
 # It is an overlay lower layer above the image, so reset.sh only has to wipe
 # the upper dir. Its directories copy mode/owner from the image (in an overlay
-# the upper-most layer's directory attributes win).
+# the upper-most layer's directory attributes win). Made again when what it
+# holds changed (the node must not be running).
 ensure_node_layer() {
   local node="$1" img="$2" nd layer d
   nd="$(node_dir "$node")"; layer="$nd/layer"
-  [ -f "$nd/layer.done" ] && return 0
+  node_layer_current "$node" && return 0
+  # a lower layer must not change under a mounted overlay; a copied root is copied again
+  if is_mountpoint "$nd/root"; then umount "$nd/root"; fi
+  rm -f "$nd/copy.done"
   rm -rf "$layer"
   mkdir -p "$layer/etc/ssh" "$layer/root/.ssh"
   for d in etc etc/ssh root; do
@@ -449,7 +481,31 @@ ensure_node_layer() {
   install -m 0600 "$LAB_DIR/ssh/hostkeys/$node/ssh_host_ed25519_key" "$layer/etc/ssh/ssh_host_ed25519_key"
   install -m 0644 "$LAB_DIR/ssh/hostkeys/$node/ssh_host_ed25519_key.pub" "$layer/etc/ssh/ssh_host_ed25519_key.pub"
   install -m 0600 "$LAB_DIR/ssh/id.pub" "$layer/root/.ssh/authorized_keys"
-  : >"$nd/layer.done"
+  add_containerd2 "$node" "$img" "$layer"
+  node_layer_signature "$node" >"$nd/layer.done"
+}
+
+# The containerd 2.x node's layer: the binaries in /usr/local/bin (first on
+# PATH, so the program finds them), and containerd.service started from there.
+add_containerd2() {
+  local node="$1" img="$2" layer="$3" bin d
+  bin="$(containerd2_bin_dir)"
+  [ "$node" = "$LAB_CONTAINERD2_NODE" ] && [ -n "$bin" ] || return 0
+  [ -x "$bin/containerd" ] && [ -x "$bin/containerd-shim-runc-v2" ] \
+    || die "no containerd and containerd-shim-runc-v2 in $bin (lab/k8s-build.sh containerd)"
+  mkdir -p "$layer/usr/local/bin" "$layer/etc/systemd/system/containerd.service.d"
+  for d in usr usr/local usr/local/bin etc/systemd etc/systemd/system; do
+    chmod --reference="$img/$d" "$layer/$d"
+    chown --reference="$img/$d" "$layer/$d"
+  done
+  chmod 0755 "$layer/etc/systemd/system/containerd.service.d"
+  install -m 0755 "$bin/containerd" "$bin/containerd-shim-runc-v2" "$layer/usr/local/bin/"
+  printf '%s\n' \
+    "# hardway-lab: this node runs containerd 2.x (lab/k8s-build.sh containerd)" \
+    "# instead of Debian's 1.6; see LAB_CONTAINERD2_NODE in lab/lib.sh." \
+    "[Service]" "ExecStart=" "ExecStart=/usr/local/bin/containerd" \
+    >"$layer/etc/systemd/system/containerd.service.d/hardway-lab.conf"
+  chmod 0644 "$layer/etc/systemd/system/containerd.service.d/hardway-lab.conf"
 }
 
 overlay_supported() {
@@ -674,6 +730,10 @@ write_lab_json() {
     rows+="$node	$(node_fqdn "$node")	$(node_ip "$node")	$(node_role "$node")	$(node_host_key "$node")	$(node_netns "$node")	$(node_pid "$node" || echo 0)"$'\n'
   done
   cni_version="$(sed -n 's/^CNI_VERSION=//p' "$LAB_DIR/mirror/.contents")"
+  local c2_bin c2_version=""
+  c2_bin="$(containerd2_bin_dir)"
+  if [ -n "$c2_bin" ]; then c2_version="$("$c2_bin/containerd" --version | awk '{ print $3 }')"; fi
+  C2_NODE="$LAB_CONTAINERD2_NODE" C2_VERSION="$c2_version" \
   LAB_ROWS="$rows" LAB_DIR="$LAB_DIR" LAB_CONTAINERS="$LAB_CONTAINERS" CNI_VERSION="$cni_version" K8S_VERSION="$K8S_VERSION" \
   CRICTL_VERSION="$CRICTL_VERSION" BASE="http://$LAB_BRIDGE_IP:$LAB_MIRROR_PORT" API="https://$LAB_API_NAME:6443" \
   node -e '
@@ -703,6 +763,7 @@ write_lab_json() {
         standIns: ["kubelet", "kube-proxy", "crictl"].filter((n) => contents[n] === "stand-in"),
         extraKubernetesVersions: (contents.K8S_EXTRA_VERSIONS || "").split(" ").filter(Boolean),
       },
+      containerd2: e.C2_VERSION ? { node: e.C2_NODE, version: e.C2_VERSION } : null,
     };
     const out = JSON.stringify(lab, null, 2) + "\n";
     const file = e.LAB_DIR + "/lab.json";

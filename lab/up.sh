@@ -3,6 +3,8 @@
 # sshd under systemd-nspawn (cp1, cp2, worker1, worker2) on bridge hwbr0
 # (10.240.0.1/24), a lab CA, lab SSH keys with pinned host keys, a release
 # mirror at http://10.240.0.1:8585/ and $LAB_DIR/lab.json describing it all.
+# With LAB_CONTAINERD2_BIN_DIR (remembered), $LAB_CONTAINERD2_NODE runs that
+# containerd 2.x instead of Debian's 1.6 (see lib.sh).
 # Idempotent: on a lab that is up it only checks and returns.
 set -euo pipefail
 # shellcheck source=lab/lib.sh
@@ -35,6 +37,7 @@ mkdir -p "$LAB_DIR"
 chmod 0755 "$LAB_DIR"
 [ -f "$LAB_DIR/.hardway-lab" ] || printf 'hardway lab state; removed by lab/down.sh\n' >"$LAB_DIR/.hardway-lab"
 printf '%s\n' "$LAB_CONTAINERS" >"$LAB_DIR/containers"
+if [ -n "${LAB_CONTAINERD2_BIN_DIR+x}" ]; then printf '%s\n' "$LAB_CONTAINERD2_BIN_DIR" >"$LAB_DIR/containerd2-bin-dir"; fi
 ensure_ssh_keys
 ensure_ca
 
@@ -51,6 +54,14 @@ ensure_mirror_server
 ensure_nspawn_tmpfs
 booted=()
 for node in $(node_names); do
+  # A running node whose layer changed (containerd 2.x came or went) starts again from the image.
+  if node_running "$node" && ! node_layer_current "$node"; then
+    log "$node: its layer changed; resetting it"
+    kill_node "$node"
+    wipe_node_root "$node"
+    remove_node_netns "$node"
+    ensure_node_netns "$node"
+  fi
   if ! node_running "$node"; then
     ensure_node_layer "$node" "$img"
     ensure_node_root "$node" "$img"

@@ -40,6 +40,8 @@ export interface Lab {
         /** Other Kubernetes versions whose kubelet and kube-proxy the mirror serves (node-only builds). */
         extraKubernetesVersions?: string[];
     };
+    /** The node that runs containerd 2.x (built from its Go module) instead of Debian's 1.6, and that version; null: none does. */
+    containerd2?: { node: string; version: string } | null;
 }
 
 /** The lab's control plane (lab/cluster.sh up writes $LAB_DIR/cluster.json): test scaffolding. */

@@ -8,6 +8,8 @@ import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
+import * as TOML from "smol-toml";
+import { formatVersion, parseVersion } from "../../components/kube/versions";
 import { LabNode } from "../../scripts/labstack";
 import { kubectl, kubectlJson, tlsPeer } from "./harness";
 import { lab, nodeExec } from "./lab";
@@ -210,4 +212,63 @@ export function restartedUnits(before: Record<string, Record<string, string>>, a
         out[node] = Object.keys(units).filter((u) => after[node]?.[u] !== units[u]);
     }
     return out;
+}
+
+/** What the program reported of one node's containerd (the stack output `nodes`). */
+export interface ReportedContainerd {
+    name: string;
+    containerdVersion: string;
+    containerdConfigVersion: number;
+}
+
+/**
+ * Both containerd paths in one cluster: the lab's containerd 2.x node runs
+ * 2.x from /usr/local/bin with the version-3 config the program picked for
+ * it, every other node Debian's 1.6 with version 2; as the program reported
+ * it, as the node runs it and as the kubelet reports it; the running
+ * containerd ignored no key of its config; and each node is Ready.
+ */
+export function checkContainerdPaths(nodes: LabNode[], reported: ReportedContainerd[], containerd2: { node: string; version: string }): void {
+    assert.ok(nodes.some((n) => n.name === containerd2.node), `the containerd 2.x node ${containerd2.node} is one of the nodes`);
+    assert.ok(nodes.some((n) => n.name !== containerd2.node), "and some node runs Debian's containerd");
+    const objects = kubectlJson("get", "nodes").items;
+    const rows = nodes.map((n) => {
+        const pid = nodeExec(n.name, "systemctl show -p MainPID --value containerd").trim();
+        const version = nodeExec(n.name, "containerd --version").trim().split(/\s+/)[2];
+        const config = TOML.parse(nodeExec(n.name, "cat /etc/containerd/config.toml")) as { version?: number };
+        const obj = objects.find((o: any) => o.metadata.name === n.name);
+        const r = reported.find((x) => x.name === n.name)!;
+        // Only the running process's messages: the node's first start read Debian's default config.
+        const ignored = nodeExec(n.name, `journalctl _SYSTEMD_UNIT=containerd.service _PID=${pid} --no-pager -o cat`)
+            .split("\n")
+            .filter((l) => /unknown key/i.test(l));
+        return {
+            node: n.name,
+            binary: nodeExec(n.name, `readlink /proc/${pid}/exe`).trim(),
+            major: parseVersion(version)!.major,
+            reported: [r.containerdVersion, r.containerdConfigVersion],
+            file: config.version,
+            runtime: obj.status.nodeInfo.containerRuntimeVersion,
+            ready: obj.status.conditions.find((c: any) => c.type === "Ready").status,
+            ignored,
+            _version: version,
+        };
+    });
+    assert.deepEqual(
+        rows.map(({ _version, ...row }) => row),
+        rows.map((row) => {
+            const two = row.node === containerd2.node;
+            return {
+                node: row.node,
+                binary: two ? "/usr/local/bin/containerd" : "/usr/bin/containerd",
+                major: two ? 2 : 1,
+                reported: [formatVersion(parseVersion(row._version)!), two ? 3 : 2],
+                file: two ? 3 : 2,
+                runtime: `containerd://${row._version}`,
+                ready: "True",
+                ignored: [],
+            };
+        }),
+    );
+    assert.equal(rows.find((r) => r.node === containerd2.node)!._version, containerd2.version, "the node runs the lab's containerd 2.x build");
 }

@@ -11,7 +11,7 @@ import * as fs from "fs";
 import { LabNode, readLabCluster } from "../../scripts/labstack";
 import { deleteDynamic, updateDynamic } from "../support/dynamic";
 import { ProgramRun } from "../support/program";
-import { checkCertificates, checkClusterNodes, checkContainerdAndUnits, checkFiles, checkKubeProxyRules, checkKubeletServing, checkNothingRejected, checkTlsBootstrapping, fileMtimes } from "./checks";
+import { checkCertificates, checkClusterNodes, checkContainerdAndUnits, checkContainerdPaths, checkFiles, checkKubeProxyRules, checkKubeletServing, checkNothingRejected, checkTlsBootstrapping, fileMtimes } from "./checks";
 import { Cmd, LIFECYCLE, LabRun, REGISTRATION, allDynamicsOf, commandsOf, diffLines, dynamicsOf, kubectl, kubectlJson, snapshot } from "./harness";
 import { lab, nodeExec } from "./lab";
 
@@ -52,6 +52,12 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
             // What the lifecycle resource recorded is the node it waited for.
             assert.equal(lr.dynamics.get(`${n.name}-membership`)!.outs.uid, objects.get(n.name).metadata.uid);
         }
+    });
+
+    it("4b. containerd: one node on containerd 2.x with config version 3, the others on Debian's 1.6 with version 2, all Ready", () => {
+        const containerd2 = lab().containerd2;
+        assert.ok(containerd2, "the lab runs one node on containerd 2.x (lab/up-cluster.sh)");
+        checkContainerdPaths(nodes, first.outputs.nodes, containerd2);
     });
 
     it("5. TLS bootstrapping: each kubelet's client certificate came from a CSR of system:bootstrap:<token id>, approved and signed", () => {
