@@ -441,6 +441,21 @@ describe("packages on Debian and RHEL-family hosts, with stub package tools", fu
         assert.deepEqual(h.take(), []);
     });
 
+    it("a package on an unknown system: stops before the journal records it, naming the reason", () => {
+        const h = host("debian");
+        fs.writeFileSync(path.join(h.dir, "etc", "os-release"), "ID=alpine\n");
+        const script = kubeProxyScript({ unit: "kube-proxy.service", files: [], binary: "/usr/local/sbin/kube-proxy", wait: false, ipvs: true });
+        const r = h.run(nodeScript("kube-proxy", linesOf(script, /ipvsadm/)));
+        assert.equal(r.status, 1);
+        assert.equal(
+            r.stderr,
+            "hardway: installing package ipvsadm\n" +
+                "hardway: error: cannot install packages: /etc/os-release names neither a Debian nor a RHEL family system\n" +
+                `hardway: error: kube-proxy: line ${libraryLine("\tm=$(hw_pkg_manager)", 0)}: m=$(hw_pkg_manager) (exit 1)\n`,
+        );
+        assert.equal(fs.existsSync(path.join(h.dir, "state", "kube-proxy", "journal")), false, "nothing was journaled");
+    });
+
     const families = ["debian", "rhel-dnf", "rhel-yum"] as const;
     const remove = { debian: "apt-get purge -y -q --", "rhel-dnf": "dnf remove -y -q --", "rhel-yum": "yum remove -y -q --" };
     const install = { debian: "apt-get install -y -q --", "rhel-dnf": "dnf install -y -q --", "rhel-yum": "yum install -y -q --" };
@@ -510,10 +525,14 @@ describe("packages on Debian and RHEL-family hosts, with stub package tools", fu
     });
 });
 
-/** The number of the one line of the library that reads `text`. */
-function libraryLine(text: string): number {
+/** The number of the line of the library that reads `text` (the `nth` such line, from 0). */
+function libraryLine(text: string, nth?: number): number {
     const lines = fs.readFileSync(LIBRARY_FILE, "utf8").split("\n");
     const at = lines.flatMap((l, i) => (l === text ? [i + 1] : []));
-    assert.equal(at.length, 1, `the library has one line ${JSON.stringify(text)}`);
-    return at[0];
+    if (nth === undefined) {
+        assert.equal(at.length, 1, `the library has one line ${JSON.stringify(text)}`);
+        return at[0];
+    }
+    assert.ok(at.length > nth, `the library has a line ${JSON.stringify(text)}`);
+    return at[nth];
 }

@@ -228,7 +228,10 @@ hw_pkg() {
 }
 # hw_pkg_add NAME: the package manager's install, without a journal record.
 hw_pkg_add() {
-	case "$(hw_pkg_manager)" in
+	# (assigned first: a failing command substitution in a case word would not stop the script)
+	local m
+	m=$(hw_pkg_manager)
+	case "$m" in
 	apt)
 		export DEBIAN_FRONTEND=noninteractive
 		apt-get install -y -q -- "$1" >&2 || { apt-get update -q >&2 && apt-get install -y -q -- "$1" >&2; }
@@ -238,7 +241,9 @@ hw_pkg_add() {
 	esac
 }
 hw_pkg_remove() {
-	case "$(hw_pkg_manager)" in
+	local m
+	m=$(hw_pkg_manager)
+	case "$m" in
 	apt) DEBIAN_FRONTEND=noninteractive apt-get purge -y -q -- "$1" >&2 ;;
 	dnf) dnf remove -y -q -- "$1" >&2 ;;
 	yum) yum remove -y -q -- "$1" >&2 ;;
