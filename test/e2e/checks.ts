@@ -264,7 +264,8 @@ export function checkContainerdPaths(nodes: LabNode[], reported: ReportedContain
                 major: two ? 2 : 1,
                 reported: [formatVersion(parseVersion(row._version)!), two ? 3 : 2],
                 file: two ? 3 : 2,
-                runtime: `containerd://${row._version}`,
+                // (the kubelet reports the runtime's version as semver: 1.6.20~ds1 as 1.6.20, v2.4.2 as 2.4.2)
+                runtime: `containerd://${formatVersion(parseVersion(row._version)!)}`,
                 ready: "True",
                 ignored: [],
             };
