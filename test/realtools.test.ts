@@ -129,7 +129,7 @@ describe("real tools read what the program renders", function () {
             assert.ok(containerdReads(v, configVersion));
             // A key under a wrong name is dropped with only a warning (containerd#10132): none may be.
             assert.doesNotMatch(stderr, /unknown key|level=error/i, stderr);
-            // (config version 4, containerd 2.2's, moves [grpc] into a plugin; 2.x dumps its own newest version)
+            // (2.x dumps its own newest config version; in version 4, 2.4.2's, [grpc] is a plugin's)
             const grpc = config.version >= 4 ? config.plugins["io.containerd.server.v1.grpc"] : config.grpc;
             assert.deepEqual([grpc.address, grpc.gid], ["/var/run/containerd/containerd.sock", 4242]);
             if (v.major >= 2) {
