@@ -36,5 +36,10 @@ export function lazyProvider(module: string, exportName: string): pulumi.dynamic
         create: (inputs: any) => load().create(inputs),
         update: (id: string, olds: any, news: any) => load().update!(id, olds, news),
         delete: (id: string, props: any) => load().delete!(id, props),
+        // A provider without read keeps what the state says, as the host does without one.
+        read: (id: string, props: any) => {
+            const p = load();
+            return p.read ? p.read(id, props) : Promise.resolve({ id, props });
+        },
     };
 }

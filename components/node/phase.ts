@@ -8,6 +8,8 @@ export interface NodeContext {
     node: NodeConfig;
     cluster: WorkerConfig;
     connection: command.types.input.remote.ConnectionArgs;
+    /** Per phase, the drift last seen on the node (NodeState): new drift runs that phase's command again. */
+    drift?: pulumi.Output<Record<string, string>>;
 }
 
 /** Children of a component do not inherit its dependsOn, so each phase takes its own. */

@@ -8,6 +8,7 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { ApiAccess } from "../../providers/kubeApi";
 import { NodeLifecycle } from "../../providers/nodeLifecycle";
+import { NodeState } from "../../providers/nodeState";
 import { NodeConfig, WorkerConfig } from "../config/types";
 import { Binaries } from "../binaries/component";
 import { ContainerdRuntime } from "../containerd/component";
@@ -16,6 +17,9 @@ import { KubeletService } from "../kubelet/component";
 import { SystemSetup } from "../system/component";
 import { connectionFor } from "./command";
 import { NodeContext } from "./phase";
+
+/** The phases of a node, as the node library names them (HW_COMPONENT): NodeState checks each. */
+export const NODE_PHASES = ["system", "binaries", "containerd-install", "containerd", "kubelet", "kube-proxy"];
 
 export interface WorkerNodeArgs {
     node: NodeConfig;
@@ -37,11 +41,33 @@ export class WorkerNode extends pulumi.ComponentResource {
     public readonly kubelet: KubeletService;
     public readonly kubeProxy: KubeProxyService;
     public readonly lifecycle?: NodeLifecycle;
+    /** What `pulumi refresh` sees on the node: per phase, the drift last seen (README "Drift"). */
+    public readonly state: NodeState;
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:WorkerNode", name, {}, opts);
-        const ctx: NodeContext = { node: args.node, cluster: args.cluster, connection: connectionFor(args.node, args.cluster) };
         const child = { parent: this };
+        this.state = new NodeState(
+            `${name}-state`,
+            {
+                connection: pulumi.output(args.cluster.sshPrivateKey).apply((privateKey) => ({
+                    host: args.node.sshHost,
+                    port: args.node.sshPort,
+                    user: args.cluster.sshUser,
+                    privateKey,
+                    ...(args.node.hostKey ? { hostKey: args.node.hostKey } : {}),
+                })),
+                nodeName: args.node.name,
+                phases: NODE_PHASES,
+            },
+            child,
+        );
+        const ctx: NodeContext = {
+            node: args.node,
+            cluster: args.cluster,
+            connection: connectionFor(args.node, args.cluster),
+            drift: this.state.drift,
+        };
         this.system = new SystemSetup(name, { ctx }, child);
         this.binaries = new Binaries(name, { ctx, after: [this.system.command] }, child);
         this.containerd = new ContainerdRuntime(

@@ -18,7 +18,7 @@ export class SystemSetup extends pulumi.ComponentResource {
         const plan = systemPlan();
         this.command = nodeCommand(
             `${name}-system`,
-            { connection: args.ctx.connection, create: plan.create, delete: plan.delete },
+            { connection: args.ctx.connection, create: plan.create, delete: plan.delete, drift: args.ctx.drift },
             { parent: this },
         );
         const facts = this.command.stdout.apply(parseFacts);
