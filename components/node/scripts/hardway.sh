@@ -82,7 +82,7 @@ hw_rec() {
 hw_manifest() {
 	local IFS=$'\t'
 	if [ "$hw_recorded" = 0 ]; then
-		printf 'run\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%SZ)" >"$HW_M.hw-tmp"
+		printf 'run\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >"$HW_M.hw-tmp"
 		hw_recorded=1
 	fi
 	printf '%s\n' "$*" >>"$HW_M.hw-tmp"
