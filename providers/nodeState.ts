@@ -94,6 +94,9 @@ export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
         return { outs: { ...news, drift: olds.drift ?? {} } };
     },
 
+    // Nothing to undo: the node's commands clean it.
+    async delete(): Promise<void> {},
+
     async read(id: string, props: any): Promise<pulumi.dynamic.ReadResult> {
         const report = await checkNode(props);
         const drift = nextDrift(props.drift ?? {}, report, props.phases ?? []);
