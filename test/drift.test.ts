@@ -171,6 +171,13 @@ describe("drift: the node library's manifests and check, run for real in a scrat
         assert.deepEqual(parseCheckReport(check()), { items: [], runs: {} });
     });
 
+    it("a phase that manages nothing has a manifest too (its run's time): no manifest means unrecorded", () => {
+        const r = phase(nodeScript("empty", ["true"]));
+        assert.equal(r.status, 0, r.stderr);
+        assert.match(fs.readFileSync(p("state", "empty", "manifest"), "utf8"), /^run\t\S+\n$/);
+        assert.deepEqual(Object.keys(parseCheckReport(check()).runs).sort(), ["demo", "empty"]);
+    });
+
     it("a failed run keeps the manifest of the last good one", () => {
         const good = fs.readFileSync(p("state", "demo", "manifest"), "utf8");
         const failing = nodeScript("demo", [fileStep({ path: p("etc", "other"), mode: "0644", owner: "root", group: "root", effect: "none", content: "x" }), "false"]);

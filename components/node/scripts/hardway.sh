@@ -26,9 +26,12 @@ hw_tmp=()
 hw_recorded=0
 hw_undone=0
 # On success, the manifest this run recorded replaces the last one.
+# A phase that manages no file or unit (containerd's install) has a manifest
+# too, with its run's time only: a phase without one is drift.
 hw_on_exit() {
 	local rc=$?
-	if [ "$rc" = 0 ] && [ "$hw_recorded" = 1 ] && [ "$hw_undone" = 0 ] && [ -f "$HW_M.hw-tmp" ]; then
+	if [ "$rc" = 0 ] && [ "$hw_undone" = 0 ] && [ "${HW_READONLY:-0}" != 1 ] && [ -d "$HW_D" ]; then
+		[ "$hw_recorded" = 1 ] || hw_manifest_start
 		mv -f -- "$HW_M.hw-tmp" "$HW_M"
 	fi
 	rm -rf -- ${hw_tmp[@]+"${hw_tmp[@]}"}
@@ -81,11 +84,12 @@ hw_rec() {
 # which tells one run of the phase from the next.
 hw_manifest() {
 	local IFS=$'\t'
-	if [ "$hw_recorded" = 0 ]; then
-		printf 'run\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >"$HW_M.hw-tmp"
-		hw_recorded=1
-	fi
+	[ "$hw_recorded" = 1 ] || hw_manifest_start
 	printf '%s\n' "$*" >>"$HW_M.hw-tmp"
+}
+hw_manifest_start() {
+	printf 'run\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >"$HW_M.hw-tmp"
+	hw_recorded=1
 }
 # hw_manifest_path TYPE PATH: records a file or directory as it is now.
 hw_manifest_path() {
