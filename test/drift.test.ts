@@ -421,6 +421,10 @@ describe("drift: NodeState against an SSH server", function () {
         }
     });
 
+    it("runs the check through the library's installed path", () => {
+        assert.ok(CHECK_COMMAND.includes(` bash -c '. ${LIBRARY_PATH} && hw_check'`));
+    });
+
     it("reads a pinned host key as the config gives it", () => {
         const k = parseHostKey(`${ssh.hostKey} root@node`);
         assert.equal(k.type, "ssh-ed25519");

@@ -81,9 +81,10 @@ describe("e2e: drift on the lab's nodes and cluster, seen by refresh and repaire
      * One node-side case: `breakIt` on worker1; the refresh changes exactly
      * worker1's NodeState, whose `phase` now names exactly `item`; up runs
      * exactly worker1's `command`, which writes `writes` and restarts
-     * `restarts`; the next refresh changes nothing.
+     * `restarts`; systemd restarts `propagated` with them (units that
+     * require a restarted one); the next refresh changes nothing.
      */
-    async function nodeCase(breakIt: string, phase: string, item: string, command: string, writes: string[], restarts: string[]) {
+    async function nodeCase(breakIt: string, phase: string, item: string, command: string, writes: string[], restarts: string[], propagated: string[] = []) {
         const starts = unitStarts(nodes);
         nodeExec("worker1", breakIt);
         const changed = await refreshChanged();
@@ -95,7 +96,8 @@ describe("e2e: drift on the lab's nodes and cluster, seen by refresh and repaire
         const r = ran.get(command)!;
         assert.deepEqual(r.stderr.match(/writing .*/g) ?? [], writes.map((w) => `writing ${w}`));
         assert.deepEqual(r.stdout.match(/HW_RESTARTED .*/g) ?? [], restarts.map((u) => `HW_RESTARTED ${u}.service`));
-        assert.deepEqual(restartedUnits(starts, unitStarts(nodes)), Object.fromEntries(nodes.map((n) => [n.name, n.name === "worker1" ? restarts : []])));
+        const restarted = ["containerd", "kubelet", "kube-proxy"].filter((u) => restarts.includes(u) || propagated.includes(u));
+        assert.deepEqual(restartedUnits(starts, unitStarts(nodes)), Object.fromEntries(nodes.map((n) => [n.name, n.name === "worker1" ? restarted : []])));
         // A repaired kubelet or kube-proxy command waits for the node again; nothing else updates.
         assert.deepEqual(updated, command === "worker1-kubelet" || command === "worker1-kube-proxy" ? ["worker1-membership"] : []);
         assert.deepEqual(await refreshChanged(), [], "the next refresh changes nothing");
@@ -146,7 +148,7 @@ describe("e2e: drift on the lab's nodes and cluster, seen by refresh and repaire
         assert.equal(nodeExec("worker1", "systemctl is-enabled kube-proxy").trim(), "enabled");
     });
 
-    it("6. the gid in config.toml changed: the containerd phase rewrites it and restarts containerd only", async () => {
+    it("6. the gid in config.toml changed: the containerd phase rewrites it and restarts containerd only (systemd restarts the kubelet with it: Requires=containerd.service)", async () => {
         await nodeCase(
             "sed -i -E 's/^([[:space:]]*gid = )[0-9]+/\\10/' /etc/containerd/config.toml && grep -q 'gid = 0' /etc/containerd/config.toml",
             "containerd",
@@ -154,6 +156,7 @@ describe("e2e: drift on the lab's nodes and cluster, seen by refresh and repaire
             "worker1-containerd-config",
             ["/etc/containerd/config.toml"],
             ["containerd"],
+            ["kubelet"],
         );
     });
 

@@ -225,14 +225,14 @@ describe("engine: the real Pulumi CLI runs the program against the lab", functio
         assert.equal(nodeExec("worker1", "systemctl is-enabled kube-proxy").trim(), "enabled");
     });
 
-    it("drift 6. the gid in config.toml changed: up --refresh rewrites it and restarts containerd only", async () => {
+    it("drift 6. the gid in config.toml changed: up --refresh rewrites it and restarts containerd (and, by its Requires=, the kubelet) only", async () => {
         await driftCase(
             () => nodeExec("worker1", "sed -i -E 's/^([[:space:]]*gid = )[0-9]+/\\10/' /etc/containerd/config.toml"),
             "worker1-state",
             (o) => o.drift.containerd,
             /^run \S+: \/etc\/containerd\/config\.toml: content$/,
             ["worker1-containerd-config"],
-            ["containerd"],
+            ["containerd", "kubelet"],
         );
     });
 
