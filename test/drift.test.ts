@@ -17,6 +17,7 @@ import { LIBRARY_PATH, dirStep, fileStep, nodeScript, serviceStep, shq, stdinOf 
 import { NODE_PHASES } from "../components/node/workerNode";
 import { CheckReport, nextDrift, parseCheckReport, repairMarker } from "../providers/driftReport";
 import { CHECK_COMMAND, checkNode, nodeStateProvider } from "../providers/nodeState";
+import { lazyProvider } from "../providers/lazy";
 import { parseHostKey } from "../providers/ssh";
 import { ProgramMocks } from "./support/mocks";
 import { baseConfig, runProgram, testCa } from "./support/program";
@@ -419,6 +420,13 @@ describe("drift: NodeState against an SSH server", function () {
         } finally {
             silent.close();
         }
+    });
+
+    it("what a resource stores of its provider forwards read, and keeps the state of a provider without one", async () => {
+        assert.deepEqual(await lazyProvider("renewal", "renewalProvider").read!("r-1", { issuedAt: "x" }), { id: "r-1", props: { issuedAt: "x" } });
+        const state = props();
+        const r = await lazyProvider("nodeState", "nodeStateProvider").read!("worker1", state);
+        assert.equal(r.props.drift.kubelet, "run t1: /etc/kubernetes/kubelet-config.yaml: content");
     });
 
     it("runs the check through the library's installed path", () => {
