@@ -42,7 +42,7 @@ describe("program under mocks (Kubernetes 1.37.2, the guide's four nodes)", () =
             assert.deepEqual(components(type), names, type);
         }
         const expected = names.flatMap((n) =>
-            ["system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"].map((c) => `${n}-${c}`),
+            ["host", "system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"].map((c) => `${n}-${c}`),
         );
         assert.deepEqual(commands(run).map((c) => c.name).sort(), expected.sort());
         assert.equal(run.mocks.ofType("hardway:cluster:BootstrapToken").length, 1);

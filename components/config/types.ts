@@ -22,6 +22,11 @@ export interface NodeConfig {
     labels: Record<string, string>;
     /** Taints to register with; control-plane nodes always carry CONTROL_PLANE_TAINT. */
     taints: Taint[];
+    /**
+     * The node's old address (`host:port`), which cannot be reached to be
+     * cleaned: moving to the new address forgets it instead (owner.ts).
+     */
+    forgetOldHost?: string;
 }
 
 /** Checksums of the downloads, by artifact. Missing ones are read from `<url>.sha256` on the node. */

@@ -441,7 +441,7 @@ export function checkRpmRepoField(key: (typeof RPM_REPO_KEYS)[number], value: st
     }
 }
 
-const NODE_KEYS = ["name", "fqdn", "ip", "role", "sshHost", "sshPort", "hostKey", "labels", "taints"];
+const NODE_KEYS = ["name", "fqdn", "ip", "role", "sshHost", "sshPort", "hostKey", "labels", "taints", "forgetOldHost"];
 
 function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
     if (rawValue === undefined || rawValue === null || rawValue === "") {
@@ -565,8 +565,26 @@ function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
         if (role === "control-plane" && !taints.some((t) => t.key === CONTROL_PLANE_TAINT.key)) {
             taints.unshift({ ...CONTROL_PLANE_TAINT });
         }
+        const forgetText = text("forgetOldHost", false);
+        const forgetOldHost = forgetText === undefined ? undefined : parseOldHost(forgetText, sshPort);
+        if (typeof forgetOldHost === "object") {
+            p.add(f("forgetOldHost"), forgetOldHost.error);
+        } else if (forgetOldHost !== undefined && forgetOldHost === `${sshHost}:${sshPort}`) {
+            p.add(f("forgetOldHost"), `${JSON.stringify(forgetText)} is the node's current address; name the old one`);
+        }
         if (name && fqdn && ip && role) {
-            nodes.push({ name, fqdn, ip, role, sshHost, sshPort, hostKey: hostKey?.trim(), labels, taints });
+            nodes.push({
+                name,
+                fqdn,
+                ip,
+                role,
+                sshHost,
+                sshPort,
+                hostKey: hostKey?.trim(),
+                labels,
+                taints,
+                ...(typeof forgetOldHost === "string" ? { forgetOldHost } : {}),
+            });
         }
     });
     if (rawValue.length === 0) {
@@ -576,6 +594,24 @@ function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
 }
 
 // The small validators: each returns an error text without the field name, or undefined.
+
+/**
+ * A node's old address, `host` or `host:port` (an IPv6 address as `[addr]:port`
+ * or bare), as `host:port` (the port defaults to the node's sshPort).
+ */
+export function parseOldHost(value: string, defaultPort: number): string | { error: string } {
+    const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(value);
+    const plain = /^([^:\s]+)(?::(\d+))?$/.exec(value);
+    const [host, portText] = bracketed ? [bracketed[1], bracketed[2]] : plain ? [plain[1], plain[2]] : [value, undefined];
+    if (checkIp(host) && (bracketed || checkNodeName(host))) {
+        return { error: `${JSON.stringify(value)} is not an address: expected host or host:port, the node's old sshHost and sshPort` };
+    }
+    const port = portText === undefined ? defaultPort : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        return { error: `${JSON.stringify(value)} has no valid TCP port (1-65535)` };
+    }
+    return `${host}:${port}`;
+}
 
 export function checkIp(value: string): string | undefined {
     if (!ipaddr.isValid(value) || !(ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value))) {

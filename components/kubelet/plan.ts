@@ -102,7 +102,7 @@ export function kubeletPlan(k: KubeletPlanInput): KubeletPlan {
         services: [service],
         binary: PATHS.kubelet,
         runtime: KUBELET_RUNTIME,
-        create: kubeletScript({ ...service, files, binary: PATHS.kubelet }),
+        create: kubeletScript({ ...service, files, binary: PATHS.kubelet, nodeName: k.node.name }),
         delete: kubeletUndoScript(),
     };
 }
@@ -113,13 +113,16 @@ export interface KubeletScriptInput {
     /** The service's binary, written by the binaries phase. */
     binary: string;
     wait: boolean;
+    /** The node's name: a client certificate of another name (a rename) goes, and the kubelet bootstraps again. */
+    nodeName?: string;
 }
 
 /** The kubelet's files, then daemon-reload, enable, and a restart only when something it reads changed. */
 export function kubeletScript(k: KubeletScriptInput): string {
+    const identity = k.nodeName === undefined ? [] : [`hw_kubelet_identity ${shq(k.nodeName)} ${shq(`${PATHS.pkiDir}/kubelet-client-*`)} ${shq(PATHS.kubeletKubeconfig)}`];
     return nodeScript(
         "kubelet",
-        [...k.files.map(fileStep), ...KUBELET_RUNTIME.map(runtimeStep), `hw_watch ${shq(k.binary)}`, serviceStep({ unit: k.unit, wait: k.wait })],
+        [...identity, ...k.files.map(fileStep), ...KUBELET_RUNTIME.map(runtimeStep), `hw_watch ${shq(k.binary)}`, serviceStep({ unit: k.unit, wait: k.wait })],
         secretNames(k.files),
     );
 }

@@ -8,6 +8,8 @@ export interface NodeContext {
     node: NodeConfig;
     cluster: WorkerConfig;
     connection: command.types.input.remote.ConnectionArgs;
+    /** Whose journals the node's commands keep on the host (owner.ts). */
+    owner: string;
 }
 
 /** Children of a component do not inherit its dependsOn, so each phase takes its own. */

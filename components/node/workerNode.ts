@@ -6,6 +6,7 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as remote from "@pulumi/command/remote";
 import { ApiAccess } from "../../providers/kubeApi";
 import { NodeLifecycle } from "../../providers/nodeLifecycle";
 import { NodeConfig, WorkerConfig } from "../config/types";
@@ -14,7 +15,8 @@ import { ContainerdRuntime } from "../containerd/component";
 import { KubeProxyService } from "../kube-proxy/component";
 import { KubeletService } from "../kubelet/component";
 import { SystemSetup } from "../system/component";
-import { connectionFor } from "./command";
+import { connectionFor, hostBinding } from "./command";
+import { ownerOf } from "./owner";
 import { NodeContext } from "./phase";
 
 export interface WorkerNodeArgs {
@@ -31,6 +33,8 @@ export interface WorkerNodeArgs {
 }
 
 export class WorkerNode extends pulumi.ComponentResource {
+    /** The node's binding to its host: a new address cleans the old host first (command.ts, hostBinding). */
+    public readonly host: remote.Command;
     public readonly system: SystemSetup;
     public readonly binaries: Binaries;
     public readonly containerd: ContainerdRuntime;
@@ -40,9 +44,15 @@ export class WorkerNode extends pulumi.ComponentResource {
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:WorkerNode", name, {}, opts);
-        const ctx: NodeContext = { node: args.node, cluster: args.cluster, connection: connectionFor(args.node, args.cluster) };
+        const ctx: NodeContext = {
+            node: args.node,
+            cluster: args.cluster,
+            connection: connectionFor(args.node, args.cluster),
+            owner: ownerOf(args.node),
+        };
         const child = { parent: this };
-        this.system = new SystemSetup(name, { ctx }, child);
+        this.host = hostBinding(`${name}-host`, args.node, ctx.connection, ctx.owner, child);
+        this.system = new SystemSetup(name, { ctx, after: [this.host] }, child);
         this.binaries = new Binaries(name, { ctx, after: [this.system.command] }, child);
         this.containerd = new ContainerdRuntime(
             name,

@@ -13,13 +13,13 @@ export class SystemSetup extends pulumi.ComponentResource {
     /** `debian` or `rhel`, from /etc/os-release. */
     public readonly osFamily: pulumi.Output<string>;
 
-    constructor(name: string, args: { ctx: NodeContext }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: { ctx: NodeContext; after?: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:SystemSetup", name, {}, opts);
         const plan = systemPlan();
         this.command = nodeCommand(
             `${name}-system`,
-            { connection: args.ctx.connection, create: plan.create, delete: plan.delete },
-            { parent: this },
+            { connection: args.ctx.connection, owner: args.ctx.owner, create: plan.create, delete: plan.delete },
+            { parent: this, dependsOn: args.after },
         );
         const facts = this.command.stdout.apply(parseFacts);
         this.kubernetesGid = facts.apply((f) => kubernetesGidOf(args.ctx.node.name, f));

@@ -2,15 +2,32 @@
 # at /usr/local/lib/hardway/<digest>/hardway.sh (the program's SystemSetup),
 # with /usr/local/lib/hardway/v<ABI> pointing at the current one. Every
 # phase's command sources it and carries only its data. It keeps a journal
-# of what each phase changed, in /var/lib/hardway-workers/<component>/journal,
-# so that hw_undo reverses exactly what that phase's create did.
+# of what each phase changed, in
+# /var/lib/hardway-workers/owners/<owner>/<component>/journal, so that
+# hw_undo reverses exactly what that phase's create did.
+#
+# The owner is the node's identity in the stack config (its name, HW_OWNER in
+# the command's environment). Two owners can meet on one host: a node renamed
+# in the config (the new name is set up before the old one is deleted), or a
+# node moved to another address of the same host. What one owner finds
+# already claimed by another's journal it takes over (it copies the record,
+# and the backup of a file that was there before the program), and undo
+# leaves whatever another owner's journal still claims: no owner's delete
+# can undo what another owner holds. Without HW_OWNER the journal is the
+# older /var/lib/hardway-workers/<component>/journal, which an owner's first
+# run takes over.
 #
 # The caller sets HW_COMPONENT (the phase) and HW_SECRETS (the names of the
 # secrets it reads from stdin, in order) before sourcing this file.
 set -Eeuo pipefail
 umask 077
 HW_ROOT="${HW_ROOT:-/var/lib/hardway-workers}"
-HW_D="$HW_ROOT/$HW_COMPONENT"
+HW_OWNER="${HW_OWNER:-}"
+if [ -n "$HW_OWNER" ]; then
+	HW_D="$HW_ROOT/owners/$HW_OWNER/$HW_COMPONENT"
+else
+	HW_D="$HW_ROOT/$HW_COMPONENT"
+fi
 HW_J="$HW_D/journal"
 hw_restart=0
 hw_reload=0
@@ -23,6 +40,11 @@ hw_on_err() {
 	printf 'hardway: error: %s: line %s: %s (exit %s)\n' "$HW_COMPONENT" "$1" "$2" "$rc" >&2
 }
 trap 'hw_on_err "$LINENO" "$BASH_COMMAND"' ERR
+# An owner's first run takes over the journal of the older layout.
+if [ -n "$HW_OWNER" ] && [ -d "$HW_ROOT/$HW_COMPONENT" ] && [ ! -e "$HW_D" ]; then
+	mkdir -p -- "$HW_ROOT/owners/$HW_OWNER"
+	mv -T -- "$HW_ROOT/$HW_COMPONENT" "$HW_D"
+fi
 mkdir -p -- "$HW_ROOT" "$HW_D"
 
 # hw_tmpfile PATH: sets HW_TMP to a fresh temp file beside PATH (same file
@@ -50,6 +72,42 @@ fi
 # hw_known TYPE PATH: the journal already holds a record of this thing.
 hw_known() {
 	[ -f "$HW_J" ] && awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { f = 1 } END { exit !f }' "$HW_J"
+}
+# hw_claimant TYPE KEY: the journal of another owner (or of the older
+# layout) that holds a record of this thing; fails when there is none.
+hw_claimant() {
+	local j
+	for j in "$HW_ROOT"/owners/*/*/journal "$HW_ROOT"/*/journal; do
+		[ -f "$j" ] || continue
+		case "$j" in "$HW_D/journal" | "$HW_ROOT/owners/$HW_OWNER/"*) continue ;; esac
+		if awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { f = 1 } END { exit !f }' "$j"; then
+			printf '%s' "$j"
+			return 0
+		fi
+	done
+	return 1
+}
+# hw_owner_of JOURNAL: the owner a journal belongs to, for messages.
+hw_owner_of() {
+	case "$1" in
+	"$HW_ROOT"/owners/*) local rest="${1#"$HW_ROOT"/owners/}"; printf '%s' "${rest%%/*}" ;;
+	*) printf 'the older journal %s' "$1" ;;
+	esac
+}
+# hw_adopt TYPE KEY: takes over another owner's record of this thing (and
+# the backup of a file that was there before the program), so that this
+# owner's undo restores it as that owner's would have. Fails when no other
+# journal holds it; succeeds at once when this journal already does.
+hw_adopt() {
+	local j rec
+	hw_known "$1" "$2" && return 0
+	j=$(hw_claimant "$1" "$2") || return 1
+	rec=$(awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { print; exit }' "$j")
+	if [ "$1" = file ] && [ "$(printf '%s' "$rec" | cut -f 3)" = backup ] && [ -e "$(dirname -- "$j")/backup$2" ]; then
+		mkdir -p -- "$HW_D/backup$(dirname -- "$2")"
+		cp -a -- "$(dirname -- "$j")/backup$2" "$HW_D/backup$2"
+	fi
+	printf '%s\n' "$rec" >>"$HW_J"
 }
 # hw_rec FIELD...: appends one tab-separated record to the journal.
 hw_rec() {
@@ -98,7 +156,9 @@ hw_family() {
 hw_dir() {
 	local p="$1" q missing=()
 	if ! hw_known dir "$p"; then
-		if [ -d "$p" ]; then
+		if [ -d "$p" ] && hw_adopt dir "$p"; then
+			:
+		elif [ -d "$p" ]; then
 			hw_rec dir "$p" existed "$(stat -c '%a' -- "$p")" "$(stat -c '%u' -- "$p")" "$(stat -c '%g' -- "$p")"
 		else
 			q="$p"
@@ -131,7 +191,9 @@ hw_effect() {
 hw_install_tmp() {
 	local tmp="$1" p="$2"
 	if ! hw_known file "$p"; then
-		if [ -e "$p" ]; then
+		if [ -e "$p" ] && hw_adopt file "$p"; then
+			:
+		elif [ -e "$p" ]; then
 			mkdir -p -- "$HW_D/backup$(dirname -- "$p")"
 			cp -a -- "$p" "$HW_D/backup$p"
 			hw_rec file "$p" backup
@@ -151,6 +213,7 @@ hw_stage_install() {
 	local p="$1" stage="$HW_D/.stage.hw-tmp" tmp
 	if [ -f "$p" ] && cmp -s -- "$stage" "$p" && [ "$(stat -c '%a:%U:%G' -- "$p")" = "${2#0}:$3:$4" ]; then
 		rm -f -- "$stage"
+		hw_adopt file "$p" || true
 		return 0
 	fi
 	hw_say "writing $p"
@@ -197,8 +260,12 @@ hw_secret_file() {
 # hw_runtime PATH KIND: a path a service will create at run time; undo removes
 # it when it did not exist before the program.
 hw_runtime() {
-	if ! hw_known "$2" "$1" && [ ! -e "$1" ]; then
-		if [ "$2" = dir ]; then hw_rec dir "$1" created purge; else hw_rec file "$1" created; fi
+	if ! hw_known "$2" "$1"; then
+		if [ ! -e "$1" ]; then
+			if [ "$2" = dir ]; then hw_rec dir "$1" created purge; else hw_rec file "$1" created; fi
+		else
+			hw_adopt "$2" "$1" || true
+		fi
 	fi
 }
 # hw_runtime_glob PATTERN: files matching it are removed on undo.
@@ -221,7 +288,10 @@ hw_pkg_manager() {
 # hw_pkg NAME: installs a package with the host's package manager; undo
 # removes it only when this program installed it.
 hw_pkg() {
-	hw_pkg_installed "$1" && return 0
+	if hw_pkg_installed "$1"; then
+		hw_adopt pkg "$1" || true
+		return 0
+	fi
 	hw_say "installing package $1"
 	hw_pkg_add "$1"
 	hw_rec pkg "$1"
@@ -276,6 +346,7 @@ hw_fetch() {
 	local url="$1" want dest="$3" tmp got
 	want=$(hw_want_sha "$url" "$2")
 	if [ -f "$dest" ] && [ "$(hw_sha256 "$dest")" = "$want" ]; then
+		hw_adopt file "$dest" || true
 		return 0
 	fi
 	hw_say "downloading $url"
@@ -316,6 +387,7 @@ hw_fetch_tar() {
 		chmod 0755 "$f"
 		if [ -f "$destdir/$base" ] && cmp -s -- "$f" "$destdir/$base"; then
 			rm -f -- "$f"
+			hw_adopt file "$destdir/$base" || true
 		else
 			hw_install_tmp "$f" "$destdir/$base" none
 		fi
@@ -346,7 +418,10 @@ hw_service() {
 	if ! systemctl is-enabled --quiet -- "$unit" 2>/dev/null; then
 		systemctl enable --quiet -- "$unit"
 		hw_known enabled "$unit" || hw_rec enabled "$unit"
+	else
+		hw_adopt enabled "$unit" || true
 	fi
+	hw_known started "$unit" || hw_known restarted "$unit" || hw_adopt started "$unit" || hw_adopt restarted "$unit" || true
 	state=$(systemctl show -p ActiveState --value -- "$unit")
 	if [ "$hw_restart" = 1 ] || [ "$state" = inactive ] || [ "$state" = failed ]; then
 		if ! hw_known started "$unit" && ! hw_known restarted "$unit"; then
@@ -381,12 +456,21 @@ hw_service() {
 # hw_undo: reverses the journal, newest record first. Each step is safe to
 # repeat, so a delete that was interrupted can simply run again.
 hw_undo() {
-	local t a b c d e reload=0 restart=() hook
-	# What must stop before a phase's files go (see hw_before_undo_* below).
+	local t a b c d e reload=0 restart=() hook j
+	# What must stop before a phase's files go (see hw_before_undo_* below),
+	# unless another owner runs this phase on the host now.
 	hook="hw_before_undo_${HW_COMPONENT//-/_}"
-	if declare -F "$hook" >/dev/null; then "$hook"; fi
+	if j=$(hw_component_claimant); then
+		hw_say "$HW_COMPONENT stays running: $(hw_owner_of "$j") holds it"
+	elif declare -F "$hook" >/dev/null; then
+		"$hook"
+	fi
 	if [ -f "$HW_J" ]; then
 		while IFS=$'\t' read -r -u 3 t a b c d e; do
+			if j=$(hw_claimant "$t" "$a"); then
+				hw_say "left $t $a: $(hw_owner_of "$j") holds it"
+				continue
+			fi
 			case "$t" in
 			file)
 				if [ "$b" = backup ]; then
@@ -434,7 +518,56 @@ hw_undo() {
 		systemctl try-restart -- "$a" || hw_say "could not restart $a"
 	done
 	rm -rf -- "$HW_D"
+	if [ -n "$HW_OWNER" ]; then
+		rmdir -- "$HW_ROOT/owners/$HW_OWNER" "$HW_ROOT/owners" 2>/dev/null || true
+	fi
 	rmdir -- "$HW_ROOT" 2>/dev/null || true
+}
+
+# hw_component_claimant: the journal of another owner (or of the older
+# layout) for this same phase; fails when there is none.
+hw_component_claimant() {
+	local j
+	for j in "$HW_ROOT"/owners/*/"$HW_COMPONENT"/journal "$HW_ROOT/$HW_COMPONENT/journal"; do
+		[ -f "$j" ] && [ "$j" != "$HW_J" ] || continue
+		printf '%s' "$j"
+		return 0
+	done
+	return 1
+}
+
+# The phases, in the order they are set up; an owner's whole undo goes backwards.
+HW_PHASES=(system binaries containerd-install containerd-config kubelet kube-proxy)
+
+# hw_undo_owner: undoes every phase this owner has on the host, last phase
+# first (a node that moved away from this host, or left it), then removes
+# the node library when no other owner is left.
+hw_undo_owner() {
+	local dir="$HW_ROOT/owners/$HW_OWNER" i c here="$HW_COMPONENT" phases=()
+	[ -n "$HW_OWNER" ] || hw_die "hw_undo_owner needs HW_OWNER"
+	for ((i = ${#HW_PHASES[@]} - 1; i >= 0; i--)); do phases+=("${HW_PHASES[i]}"); done
+	for c in "$dir"/*/; do
+		[ -d "$c" ] || continue
+		c=$(basename -- "$c")
+		case " ${HW_PHASES[*]} $here " in *" $c "*) ;; *) phases=("$c" "${phases[@]}") ;; esac
+	done
+	for c in "${phases[@]}"; do
+		[ -d "$dir/$c" ] || continue
+		(
+			HW_COMPONENT="$c"
+			HW_D="$dir/$c"
+			HW_J="$HW_D/journal"
+			if command -v flock >/dev/null 2>&1; then
+				exec 8>"$HW_D/.lock"
+				flock -w 600 8 || hw_die "another run of $c still holds $HW_D/.lock after 600s"
+			fi
+			hw_say "undoing $c of $HW_OWNER"
+			hw_undo
+		)
+	done
+	rm -rf -- "${dir:?}/$here"
+	rmdir -- "$dir" "$HW_ROOT/owners" "$HW_ROOT" 2>/dev/null || true
+	hw_remove_library
 }
 
 # ---- what the phases do, beyond files and units --------------------------
@@ -442,13 +575,19 @@ hw_undo() {
 # hw_group NAME / hw_user NAME HOME GROUP: a system group and user, made
 # when missing (and removed by undo only then).
 hw_group() {
-	getent group "$1" >/dev/null && return 0
+	if getent group "$1" >/dev/null; then
+		hw_adopt group "$1" || true
+		return 0
+	fi
 	groupadd --system -- "$1"
 	hw_rec group "$1"
 }
 hw_user() {
 	local nologin
-	getent passwd "$1" >/dev/null && return 0
+	if getent passwd "$1" >/dev/null; then
+		hw_adopt user "$1" || true
+		return 0
+	fi
 	nologin=$(command -v nologin || printf '/sbin/nologin')
 	useradd -d "$2" -s "$nologin" -g "$3" -r -M -- "$1"
 	hw_rec user "$1"
@@ -457,7 +596,10 @@ hw_user() {
 # hw_remove_pkg NAME: the package goes (the guide removes firewalld, whose
 # rules and kube-proxy's do not mix well); undo installs it again.
 hw_remove_pkg() {
-	hw_pkg_installed "$1" || return 0
+	if ! hw_pkg_installed "$1"; then
+		hw_adopt removed-pkg "$1" || true
+		return 0
+	fi
 	systemctl disable --now --quiet "$1.service" 2>/dev/null || true
 	hw_say "removing $1"
 	hw_pkg_remove "$1"
@@ -513,6 +655,26 @@ hw_socket_gid() {
 	[ "$(stat -c %g -- "$1" 2>/dev/null)" = "$2" ] || hw_die "$1 does not belong to gid $2"
 }
 
+# hw_kubelet_identity NAME CERT_GLOB KUBECONFIG: the kubelet's client
+# certificate (from TLS bootstrapping) names the node it registered as. When
+# it names another node (the node was renamed in the config), it goes, with
+# the kubeconfig that uses it, and the restarted kubelet bootstraps again as
+# NAME (the Node of the old name is the old owner's to drain and delete).
+hw_kubelet_identity() {
+	local current="${2%\*}current.pem" cn
+	[ -e "$current" ] || return 0
+	if ! command -v openssl >/dev/null 2>&1; then
+		hw_say "cannot read the node name of $current: openssl is missing"
+		return 0
+	fi
+	cn=$(openssl x509 -in "$current" -noout -subject -nameopt multiline 2>/dev/null | awk -F ' = ' '$1 ~ /commonName/ { print $2 }')
+	[ "$cn" = "system:node:$1" ] && return 0
+	hw_say "the kubelet's client certificate is for ${cn:-no node}: it bootstraps again as $1"
+	# shellcheck disable=SC2086
+	rm -f -- $2 "$3"
+	hw_restart=1
+}
+
 hw_before_undo_kubelet() {
 	systemctl stop kubelet.service 2>/dev/null || true
 	if [ -x /usr/local/sbin/crictl ] && [ -S /var/run/containerd/containerd.sock ]; then
@@ -525,8 +687,15 @@ hw_before_undo_kube_proxy() {
 	if [ -x /usr/local/sbin/kube-proxy ]; then /usr/local/sbin/kube-proxy --cleanup >/dev/null 2>&1 || true; fi
 }
 
-# hw_remove_library: the last step of the system phase's undo.
-hw_remove_library() { rm -rf -- /usr/local/lib/hardway; }
+# hw_remove_library: the last step of the system phase's undo; the library
+# stays while another owner's journal is on the host.
+hw_remove_library() {
+	if [ -d "$HW_ROOT" ]; then
+		hw_say "kept the node library: $HW_ROOT holds other journals"
+		return 0
+	fi
+	rm -rf -- /usr/local/lib/hardway
+}
 
 # Read this phase's secrets now, before anything is changed.
 hw_read_secrets
