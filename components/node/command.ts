@@ -3,7 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "../config/types";
-import { addressOf, hostCleanupScript, hostTriggers, withOwner } from "./owner";
+import { hostCleanupScript, hostTriggers, withOwner } from "./owner";
 import { stdinOf } from "./scripts";
 
 export function connectionFor(node: NodeConfig, cluster: WorkerConfig): command.types.input.remote.ConnectionArgs {
@@ -81,5 +81,3 @@ export function hostBinding(name: string, node: NodeConfig, connection: command.
         { deleteBeforeReplace: true, ...opts },
     );
 }
-
-export { addressOf };

@@ -16,7 +16,7 @@ import { KubeProxyService } from "../kube-proxy/component";
 import { KubeletService } from "../kubelet/component";
 import { SystemSetup } from "../system/component";
 import { connectionFor, hostBinding } from "./command";
-import { ownerOf } from "./owner";
+import { addressOf, ownerOf } from "./owner";
 import { NodeContext } from "./phase";
 
 export interface WorkerNodeArgs {
@@ -67,9 +67,10 @@ export class WorkerNode extends pulumi.ComponentResource {
         this.kubeProxy = new KubeProxyService(name, { ctx, after: [this.binaries.command] }, child);
         if (args.membership) {
             // A new digest whenever the kubelet's or kube-proxy's command (or
-            // what it sends on stdin) changes: such an update waits for Ready again.
+            // what it sends on stdin) changes, or the node moves to another
+            // address (set up anew there): such an update waits for Ready again.
             const rollout = pulumi
-                .all([this.kubelet.command.create, this.kubelet.command.stdin, this.kubeProxy.command.create, this.kubeProxy.command.stdin])
+                .all([this.kubelet.command.create, this.kubelet.command.stdin, this.kubeProxy.command.create, this.kubeProxy.command.stdin, addressOf(args.node)])
                 .apply((parts) => crypto.createHash("sha256").update(parts.map((x) => x ?? "").join("\0")).digest("hex"));
             // Registered after the node's commands, so that on removal the
             // engine drains and deletes the Node before the host is cleaned.

@@ -22,10 +22,12 @@ import { Applied, appliedByMocks, createDynamic, deleteDynamic, previewDynamic }
 import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
 import { containerdInstallScript } from "../../components/containerd/plan";
+import { withOwner } from "../../components/node/owner";
 import { systemScript } from "../../components/system/plan";
 import { RunResult, lab, labScript, sshRun } from "./lab";
 
-export const PHASES = ["system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"] as const;
+/** A node's commands in the engine's order: its host binding (nothing on create; deleted last) first. */
+export const PHASES = ["host", "system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"] as const;
 
 export interface Cmd {
     name: string;
@@ -34,6 +36,8 @@ export interface Cmd {
     create: string;
     delete: string;
     stdin: string;
+    /** The host binding's: a change replaces it (delete on the old address first). */
+    triggers?: string[];
 }
 
 export function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
@@ -42,7 +46,7 @@ export function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
         const node = nodes.find((n) => PHASES.some((p) => r.name === `${n}-${p}`));
         assert.ok(node, `command ${r.name} belongs to no node`);
         const phase = PHASES.find((p) => r.name === `${node}-${p}`)!;
-        out.set(r.name, { name: r.name, node, phase, create: r.inputs.create, delete: r.inputs.delete, stdin: r.inputs.stdin ?? "" });
+        out.set(r.name, { name: r.name, node, phase, create: r.inputs.create ?? "", delete: r.inputs.delete ?? "", stdin: r.inputs.stdin ?? "", triggers: r.inputs.triggers });
     }
     return out;
 }
@@ -158,8 +162,8 @@ export class LabRun {
         await Promise.all(
             this.nodes.map(async (n) => {
                 for (const [phase, text] of [
-                    ["system", systemScript()],
-                    ["containerd-install", containerdInstallScript()],
+                    ["system", withOwner(n.name, systemScript())],
+                    ["containerd-install", withOwner(n.name, containerdInstallScript())],
                 ] as const) {
                     const r = await sshRun(n, text);
                     assert.equal(r.status, 0, `${n.name}-${phase}: ${r.stderr}`);
@@ -198,9 +202,9 @@ export class LabRun {
         return out;
     }
 
-    async run(cmd: Cmd, which: "create" | "delete", opts = {}): Promise<RunResult> {
-        const node = this.nodes.find((n) => n.name === cmd.node)!;
-        const r = await sshRun(node, which === "create" ? cmd.create : cmd.delete, which === "create" ? cmd.stdin : "", opts);
+    async run(cmd: Cmd, which: "create" | "delete", opts = {}, node = this.nodes.find((n) => n.name === cmd.node)!): Promise<RunResult> {
+        const alias = (node as LabNode & { hostKeyAlias?: string }).hostKeyAlias;
+        const r = await sshRun(node, which === "create" ? cmd.create : cmd.delete, which === "create" ? cmd.stdin : "", { ...opts, hostKeyAlias: alias });
         this.outputs.push(r);
         return r;
     }
@@ -217,7 +221,8 @@ export class LabRun {
         await Promise.all(
             [...byNode(cmds).values()].map(async (list) => {
                 for (const phase of PHASES) {
-                    for (const c of list.filter((x) => x.phase === phase)) {
+                    // A command without a create (the host binding) opens no session.
+                    for (const c of list.filter((x) => x.phase === phase && x.create !== "")) {
                         results.set(c.name, await this.mustRun(c, "create"));
                     }
                 }
@@ -230,7 +235,7 @@ export class LabRun {
         await Promise.all(
             [...byNode(cmds).values()].map(async (list) => {
                 for (const phase of [...PHASES].reverse()) {
-                    for (const c of list.filter((x) => x.phase === phase)) {
+                    for (const c of list.filter((x) => x.phase === phase && x.delete !== "")) {
                         await this.mustRun(c, "delete");
                     }
                 }
@@ -246,7 +251,7 @@ export class LabRun {
     async provision(run: ProgramRun): Promise<Map<string, Cmd>> {
         const applied = commandsOf(run, this.nodes.map((n) => n.name));
         for (const n of this.nodes) {
-            assert.equal(applied.get(`${n.name}-system`)!.create, systemScript(), "the program's system command is the one that ran");
+            assert.equal(applied.get(`${n.name}-system`)!.create, withOwner(n.name, systemScript()), "the program's system command is the one that ran");
         }
         // The certificates' renewals: the mocks answered their create, as they answer the certificates'.
         for (const r of dynamicsOf(run, RENEWAL).values()) {

@@ -1,0 +1,147 @@
+/**
+ * Day two on the lab: a node renamed in the config, and a node moved to
+ * another address of its host, each applied in the engine's order (see
+ * harness.ts), on worker1 and worker2 with the lab's control plane.
+ */
+import { strict as assert } from "assert";
+import { execFileSync } from "child_process";
+import { LabNode } from "../../scripts/labstack";
+import { appliedByMocks, createDynamic, deleteDynamic, updateDynamic } from "../support/dynamic";
+import { checkFiles, readiness } from "./checks";
+import { Cmd, LIFECYCLE, LabRun, RENEWAL, commandsOf, diffLines, dynamicsOf, kubectl, snapshot } from "./harness";
+import { nodeExec } from "./lab";
+
+/** A second address of worker1's host, on the lab's bridge network. */
+const SECOND_ADDRESS = "10.240.0.121";
+/** What a running kubelet changes by itself, and its client certificate (issued anew when it bootstraps again). */
+const KUBELET_OWN = "/var/lib/kubelet /etc/kubernetes/pki/kubelet-client-* /etc/kubernetes/kubelet.kubeconfig";
+
+describe("e2e: day two — renames and moves on the lab's nodes", function () {
+    this.timeout(20 * 60 * 1000);
+    const lr = new LabRun();
+    let w1: LabNode;
+    let w2: LabNode;
+    /** The config's nodes now, and the commands applied for them, by name. */
+    let current: LabNode[];
+    let applied: Map<string, Cmd>;
+
+    before(async () => {
+        lr.prepare();
+        w1 = lr.nodes.find((n) => n.name === "worker1")!;
+        w2 = lr.nodes.find((n) => n.name === "worker2")!;
+        current = [w1, w2];
+        lr.nodes = current;
+        await lr.gatherFacts();
+        applied = await lr.provision(await lr.program({}, current));
+    });
+
+    after(() => {
+        execFileSync("ip", ["-n", w1.netns, "addr", "del", `${SECOND_ADDRESS}/24`, "dev", "eth0"], { stdio: "ignore" });
+    });
+
+    it("rename worker2 -> worker3 (same host): the host keeps working, Node worker2 is gone, worker3 is Ready", async () => {
+        const w3: LabNode = { ...w2, name: "worker3" };
+        for (const phase of ["system", "containerd-install"]) {
+            lr.facts[`worker3-${phase}`] = lr.facts[`worker2-${phase}`];
+        }
+        const renamed = await lr.program({}, [w1, w3]);
+        const cmds = commandsOf(renamed, ["worker1", "worker3"]);
+        for (const c of [...cmds.values()].filter((x) => x.node === "worker1")) {
+            assert.equal(c.create, applied.get(c.name)!.create, `${c.name} is unchanged`);
+        }
+        lr.nodes = [w1, w2, w3];
+        // The engine's order: the new name's resources first ...
+        const created = [...cmds.values()].filter((c) => c.node === "worker3");
+        const results = await lr.apply(created);
+        assert.match(results.get("worker3-kubelet")!.stderr, /the kubelet's client certificate is for worker2: it bootstraps again as worker3/);
+        for (const r of dynamicsOf(renamed, RENEWAL).values()) {
+            if (r.name.startsWith("worker3-")) {
+                lr.dynamics.set(r.name, appliedByMocks(r, `renewal-${r.state.issuedAt}`));
+            }
+        }
+        const membership = await createDynamic(dynamicsOf(renamed, LIFECYCLE).get("worker3-membership")!);
+        lr.dynamics.set(membership.name, membership);
+        // ... then the old name's, the membership (drain, delete the Node) before the commands.
+        await deleteDynamic(lr.dynamics.get("worker2-membership")!);
+        lr.dynamics.delete("worker2-membership");
+        const old = [...applied.values()].filter((c) => c.node === "worker2");
+        await lr.destroy(old);
+        for (const name of [...lr.dynamics.keys()].filter((k) => k.startsWith("worker2-"))) {
+            await deleteDynamic(lr.dynamics.get(name)!);
+            lr.dynamics.delete(name);
+        }
+        for (const c of old) {
+            applied.delete(c.name);
+        }
+        for (const c of created) {
+            applied.set(c.name, c);
+        }
+        current = [w1, w3];
+        lr.nodes = current;
+
+        assert.deepEqual(readiness(), [["worker1", "True"], ["worker3", "True"]], "Node worker2 is gone, worker3 is Ready");
+        checkFiles("worker2");
+        assert.equal(nodeExec("worker2", "systemctl is-active kubelet kube-proxy containerd").trim(), "active\nactive\nactive");
+        assert.equal(
+            nodeExec("worker2", "openssl x509 -in /etc/kubernetes/pki/kubelet-client-current.pem -noout -subject").trim(),
+            "subject=O = system:nodes, CN = system:node:worker3",
+        );
+        assert.equal(nodeExec("worker2", "ls /var/lib/hardway-workers/owners").trim(), "worker3", "only worker3's journals are on the host");
+        assert.equal(nodeExec("worker2", "test -f /usr/local/lib/hardway/v1/hardway.sh && echo library").trim(), "library");
+    });
+
+    it("move worker1 to a second address of its host: the old binding is cleaned first, then set up anew, with nothing of the old left", async () => {
+        execFileSync("ip", ["-n", w1.netns, "addr", "add", `${SECOND_ADDRESS}/24`, "dev", "eth0"]);
+        const before = snapshot("worker1", KUBELET_OWN);
+        const moved: LabNode & { hostKeyAlias: string } = { ...w1, sshHost: SECOND_ADDRESS, hostKeyAlias: w1.sshHost };
+        const w3 = current.find((n) => n.name === "worker3")!;
+        const movedRun = await lr.program({}, [moved, w3]);
+        const cmds = commandsOf(movedRun, ["worker1", "worker3"]);
+        const binding = cmds.get("worker1-host")!;
+        const oldBinding = applied.get("worker1-host")!;
+        assert.deepEqual(oldBinding.triggers, [`${w1.sshHost}:22`]);
+        assert.deepEqual(binding.triggers, [`${SECOND_ADDRESS}:22`], "a new address replaces the binding");
+        for (const c of [...cmds.values()].filter((x) => x.node === "worker3")) {
+            assert.equal(c.create, applied.get(c.name)!.create, `${c.name} is unchanged`);
+        }
+        // deleteBeforeReplace: the old binding's delete runs first, at the old address.
+        const cleaned = await lr.run(oldBinding, "delete", {}, w1);
+        assert.equal(cleaned.status, 0, cleaned.stderr);
+        assert.deepEqual(cleaned.stderr.match(/undoing \S+ of worker1/g), [
+            "undoing kube-proxy of worker1",
+            "undoing kubelet of worker1",
+            "undoing containerd-config of worker1",
+            "undoing containerd-install of worker1",
+            "undoing binaries of worker1",
+            "undoing system of worker1",
+        ]);
+        assert.equal(nodeExec("worker1", "ls -A /var/lib/hardway-workers /usr/local/lib/hardway 2>/dev/null | wc -l").trim(), "0", "nothing of the program is left");
+        // Then each command, whose connection changed, runs its create at the new address.
+        lr.nodes = [moved, w3];
+        const rerun = [...cmds.values()].filter((c) => c.node === "worker1");
+        await lr.apply(rerun);
+        // The membership's rollout digest holds the address: it waits for Ready again.
+        assert.equal(await updateDynamic(lr.dynamics.get("worker1-membership")!, dynamicsOf(movedRun, LIFECYCLE).get("worker1-membership")!), true);
+        for (const c of rerun) {
+            applied.set(c.name, c);
+        }
+        current = [moved, w3];
+
+        assert.deepEqual(readiness(), [["worker1", "True"], ["worker3", "True"]]);
+        checkFiles("worker1");
+        assert.equal(
+            nodeExec("worker1", "ls /var/lib/hardway-workers/owners/worker1 | tr '\\n' ' '").trim(),
+            "binaries containerd-config containerd-install kube-proxy kubelet system",
+            "one journal per phase, the host binding's run left none",
+        );
+        assert.deepEqual(diffLines(before, snapshot("worker1", KUBELET_OWN)), [], "the node is as it was at its old address: no leftover unit, file or journal");
+    });
+
+    it("destroy after the rename and the move leaves both hosts as they were before the first run", async () => {
+        await lr.teardown(applied.values());
+        assert.equal(kubectl("get", "nodes", "-o", "name").trim(), "");
+        for (const host of ["worker1", "worker2"]) {
+            assert.deepEqual(diffLines(lr.pristine.get(host)!, snapshot(host)), [], `${host} differs from its snapshot`);
+        }
+    });
+});
