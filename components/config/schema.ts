@@ -108,6 +108,11 @@ export const CONFIG_SCHEMA = {
         default: true,
         doc: "after a restart, wait until kubelet and kube-proxy are active and stay up",
     },
+    failCgroupV1: {
+        kind: "bool",
+        secret: false,
+        doc: "the kubelet's `failCgroupV1` (1.31+); unset: the kubelet's default, which refuses cgroup v1 hosts from 1.35; `false` runs them (deprecated)",
+    },
     apiAdminCertPem: {
         kind: "pem",
         secret: false,

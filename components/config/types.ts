@@ -92,6 +92,8 @@ export interface WorkerConfig {
     certRenewBeforeHours: number;
     /** Wait for kubelet and kube-proxy to be active after a restart. */
     waitForServices: boolean;
+    /** The kubelet's failCgroupV1 (1.31+); unset: the kubelet's default (true from 1.35). Preflight checks the host against it. */
+    failCgroupV1?: boolean;
     /**
      * Administrator credentials for the API server (a client certificate and
      * its key). When given, the program registers the bootstrap token through

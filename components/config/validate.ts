@@ -17,6 +17,7 @@ import {
     MAX_KUBERNETES_MINOR,
     MIN_KUBERNETES,
     Version,
+    atLeast,
     compareVersions,
     formatVersion,
     parseVersion,
@@ -242,6 +243,10 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         );
     }
     const waitForServices = bool(raw, "waitForServices", p, DEFAULTS.waitForServices);
+    const failCgroupV1 = raw["failCgroupV1"] === undefined ? undefined : bool(raw, "failCgroupV1", p, true);
+    if (failCgroupV1 !== undefined && version && !atLeast(version, 1, 31)) {
+        p.add("failCgroupV1", `needs Kubernetes 1.31 or newer: the kubelet of ${formatVersion(version)} has no such setting`);
+    }
 
     // API administrator credentials: both or neither.
     const adminCert = str(raw, "apiAdminCertPem", p, "") as string;
@@ -290,6 +295,7 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         certValidityHours,
         certRenewBeforeHours,
         waitForServices,
+        ...(failCgroupV1 === undefined ? {} : { failCgroupV1 }),
         apiAdmin: adminCert && adminKey ? { certPem: adminCert.trim() + "\n", keyPem: pulumi.secret(adminKey) } : undefined,
         nodeReadyTimeoutSeconds,
         drainTimeoutSeconds,

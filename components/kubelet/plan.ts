@@ -17,7 +17,8 @@ export type KubeletNode = Pick<NodeConfig, "name" | "ip" | "labels" | "taints">;
 export type KubeletCluster = Pick<
     WorkerConfig,
     "kubernetesVersion" | "profile" | "clusterDns" | "clusterDomain" | "cgroupDriver" | "caBundlePem" | "waitForServices"
->;
+> &
+    Partial<Pick<WorkerConfig, "failCgroupV1">>;
 
 export interface KubeletPlanInput {
     node: KubeletNode;
@@ -53,6 +54,7 @@ export function kubeletInput(node: KubeletNode, cluster: KubeletCluster): Kubele
         clusterDns: cluster.clusterDns,
         clusterDomain: cluster.clusterDomain,
         cgroupDriver: cluster.cgroupDriver,
+        ...(cluster.failCgroupV1 === undefined ? {} : { failCgroupV1: cluster.failCgroupV1 }),
     };
 }
 

@@ -9,7 +9,9 @@ import { LabNode } from "../../scripts/labstack";
 import { appliedByMocks, createDynamic, deleteDynamic, updateDynamic } from "../support/dynamic";
 import { checkFiles, readiness } from "./checks";
 import { Cmd, LIFECYCLE, LabRun, RENEWAL, commandsOf, diffLines, dynamicsOf, kubectl, snapshot } from "./harness";
-import { nodeExec } from "./lab";
+import { nodeExec, sshRun } from "./lab";
+import { withOwner } from "../../components/node/owner";
+import { parsePreflight, preflightError } from "../../components/system/preflight";
 
 /** A second address of worker1's host, on the lab's bridge network. */
 const SECOND_ADDRESS = "10.240.0.121";
@@ -25,14 +27,39 @@ describe("e2e: day two — renames and moves on the lab's nodes", function () {
     let current: LabNode[];
     let applied: Map<string, Cmd>;
 
-    before(async () => {
+    before(() => {
         lr.prepare();
         w1 = lr.nodes.find((n) => n.name === "worker1")!;
         w2 = lr.nodes.find((n) => n.name === "worker2")!;
         current = [w1, w2];
         lr.nodes = current;
+    });
+
+    it("preflight: with port 10256 taken, worker1's first command fails naming the node and the check, and writes nothing", async () => {
+        // A listener on kube-proxy's health port, in a unit of its own on the node.
+        nodeExec("worker1", "systemd-run --quiet --unit=hw-squatter /usr/bin/systemd-socket-activate -l 10256 /bin/sleep infinity && for i in $(seq 50); do ss -H -ltn 'sport = :10256' | grep -q . && break; sleep 0.2; done");
+        try {
+            const r = await sshRun(w1, withOwner("worker1", lr.systemText(w1)));
+            assert.equal(r.status, 1, r.stderr);
+            const failed = parsePreflight(r.stdout).filter((x) => !x.ok);
+            assert.deepEqual(failed.map((x) => x.check), ["port 10256"]);
+            assert.match(failed[0].detail, /^port 10256 is in use by systemd-socket- \(pid \d+\), not by kube-proxy\.service$/);
+            assert.equal(r.stderr, preflightError("worker1", failed));
+            assert.deepEqual(diffLines(lr.pristine.get("worker1")!, snapshot("worker1")), [], "nothing was written");
+        } finally {
+            nodeExec("worker1", "systemctl stop hw-squatter.service");
+        }
+    });
+
+    it("provisions worker1 and worker2: their preflights pass", async () => {
         await lr.gatherFacts();
+        for (const n of current) {
+            const report = parsePreflight(lr.facts[`${n.name}-system`]);
+            assert.deepEqual(report.filter((x) => !x.ok), [], `${n.name}'s preflight`);
+            assert.equal(report.length, 10);
+        }
         applied = await lr.provision(await lr.program({}, current));
+        assert.deepEqual(readiness(), [["worker1", "True"], ["worker2", "True"]]);
     });
 
     after(() => {

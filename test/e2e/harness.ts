@@ -23,7 +23,8 @@ import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
 import { containerdInstallScript } from "../../components/containerd/plan";
 import { withOwner } from "../../components/node/owner";
-import { systemScript } from "../../components/system/plan";
+import { validateConfig } from "../../components/config/validate";
+import { systemPlanFor } from "../../components/system/plan";
 import { RunResult, lab, labScript, sshRun } from "./lab";
 
 /** A node's commands in the engine's order: its host binding (nothing on create; deleted last) first. */
@@ -162,7 +163,7 @@ export class LabRun {
         await Promise.all(
             this.nodes.map(async (n) => {
                 for (const [phase, text] of [
-                    ["system", withOwner(n.name, systemScript())],
+                    ["system", withOwner(n.name, this.systemText(n))],
                     ["containerd-install", withOwner(n.name, containerdInstallScript())],
                 ] as const) {
                     const r = await sshRun(n, text);
@@ -172,6 +173,11 @@ export class LabRun {
                 }
             }),
         );
+    }
+
+    /** A node's system phase (its preflight first) as the program writes it for the lab's config. */
+    systemText(n: LabNode, overrides: Record<string, unknown> = {}): string {
+        return systemPlanFor(n, validateConfig(rawLabConfig(overrides, this.nodes))).create;
     }
 
     program(overrides: Record<string, unknown> = {}, only?: LabNode[]): Promise<ProgramRun> {
@@ -251,7 +257,7 @@ export class LabRun {
     async provision(run: ProgramRun): Promise<Map<string, Cmd>> {
         const applied = commandsOf(run, this.nodes.map((n) => n.name));
         for (const n of this.nodes) {
-            assert.equal(applied.get(`${n.name}-system`)!.create, withOwner(n.name, systemScript()), "the program's system command is the one that ran");
+            assert.equal(applied.get(`${n.name}-system`)!.create, withOwner(n.name, this.systemText(n)), "the program's system command is the one that ran");
         }
         // The certificates' renewals: the mocks answered their create, as they answer the certificates'.
         for (const r of dynamicsOf(run, RENEWAL).values()) {

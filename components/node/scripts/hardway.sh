@@ -500,6 +500,8 @@ hw_undo() {
 			user) if getent passwd "$a" >/dev/null; then userdel -- "$a"; fi ;;
 			group) if getent group "$a" >/dev/null; then groupdel -- "$a"; fi ;;
 			enabled) systemctl disable --quiet -- "$a" 2>/dev/null || true ;;
+			sysctl) if [ -w "/proc/sys/${a//.//}" ]; then printf '%s\n' "$b" >"/proc/sys/${a//.//}" || hw_say "could not put back $a = $b"; fi ;;
+			module) modprobe -r -- "$a" 2>/dev/null || hw_say "left kernel module $a loaded: it is in use" ;;
 			started) systemctl stop -- "$a" 2>/dev/null || true ;;
 			restarted) restart+=("$a") ;;
 			rpmkey) if rpm -q -- "$a" >/dev/null 2>&1; then rpm -e -- "$a" >&2; fi ;;
@@ -591,6 +593,35 @@ hw_user() {
 	nologin=$(command -v nologin || printf '/sbin/nologin')
 	useradd -d "$2" -s "$nologin" -g "$3" -r -M -- "$1"
 	hw_rec user "$1"
+}
+
+# hw_module NAME: a kernel module the node needs, loaded now when the
+# running kernel does not have it (the file in /etc/modules-load.d loads it
+# at boot); undo unloads only what this program loaded.
+hw_module() {
+	case "$1" in
+	overlay) grep -qw overlay /proc/filesystems && return 0 ;;
+	br_netfilter) [ -d /proc/sys/net/bridge ] && return 0 ;;
+	ip_vs) [ -e /proc/net/ip_vs ] && return 0 ;;
+	esac
+	[ -d "/sys/module/$1" ] && return 0
+	hw_say "loading kernel module $1"
+	modprobe -- "$1"
+	hw_known module "$1" || hw_rec module "$1"
+}
+
+# hw_sysctl KEY VALUE: sets a kernel parameter now (the file in
+# /etc/sysctl.d sets it at boot); undo puts back the value it had.
+hw_sysctl() {
+	local f="/proc/sys/${1//.//}" old
+	old=$(cat -- "$f")
+	if [ "$old" = "$2" ]; then
+		hw_adopt sysctl "$1" || true
+		return 0
+	fi
+	hw_known sysctl "$1" || hw_adopt sysctl "$1" || hw_rec sysctl "$1" "$old"
+	hw_say "setting $1 = $2"
+	printf '%s\n' "$2" >"$f"
 }
 
 # hw_remove_pkg NAME: the package goes (the guide removes firewalld, whose
