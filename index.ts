@@ -40,6 +40,12 @@ const access = cluster.apiAdmin
       )
     : undefined;
 
+if (!access) {
+    pulumi.log.warn(
+        "no API credentials (apiAdminCertPem, apiAdminKeyPem): disruptive updates are not rolled out maxUnavailable nodes at a time, and no node is drained first; they go in the engine's order",
+    );
+}
+
 const token = new BootstrapToken("bootstrap", {
     token: cluster.bootstrapToken,
     ttlHours: cluster.bootstrapTokenTtlHours,

@@ -47,6 +47,7 @@ function cluster(version: string, patch: Partial<PlainCluster> = {}): PlainClust
         certValidityHours: 8760,
         certRenewBeforeHours: 720,
         waitForServices: true,
+        rollout: { maxUnavailable: 1 },
         nodeReadyTimeoutSeconds: 300,
         drainTimeoutSeconds: 120,
         downloads: {

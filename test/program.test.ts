@@ -205,7 +205,13 @@ describe("program under mocks: with API administrator credentials", () => {
         const dynamics = preview.mocks.resources.filter((r) => r.type.startsWith("pulumi-nodejs:dynamic/"));
         assert.deepEqual(
             [...new Set(dynamics.map((r) => r.type))].sort(),
-            ["pulumi-nodejs:dynamic/hardway:NodeLifecycle", "pulumi-nodejs:dynamic/hardway:Renewal", "pulumi-nodejs:dynamic/hardway:TokenRegistration"],
+            [
+                "pulumi-nodejs:dynamic/hardway:NodeLifecycle",
+                "pulumi-nodejs:dynamic/hardway:Renewal",
+                "pulumi-nodejs:dynamic/hardway:RolloutGate",
+                "pulumi-nodejs:dynamic/hardway:RolloutRelease",
+                "pulumi-nodejs:dynamic/hardway:TokenRegistration",
+            ],
         );
         const [reg] = preview.mocks.ofType("pulumi-nodejs:dynamic/hardway:TokenRegistration");
         assert.equal(asPreviewSees(reg.inputs).token, ENGINE_UNKNOWN, "the new token is unknown at preview");

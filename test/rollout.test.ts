@@ -182,3 +182,122 @@ describe("rollout slots against a fake Lease API", () => {
         assert.deepEqual(await tryTakeSlot(api.request, opts("worker9@stack-b", { slots: 1 })), { holders: ["hardway-rollout-0: worker1@stack-a"] });
     });
 });
+
+describe("rollout: which updates are disruptive, and the config", () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { validateConfig } = require("../components/config/validate") as typeof import("../components/config/validate");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { disruptionOf, leaseSecondsOf, slotWaitSecondsOf } = require("../components/node/rollout") as typeof import("../components/node/rollout");
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { baseConfig } = require("./support/program") as typeof import("./support/program");
+
+    it("a new binary or a containerd restart is disruptive; config-only changes are not", () => {
+        const base = disruptionOf(validateConfig(baseConfig({ kubernetesVersion: "1.30.14" })));
+        const table: [Record<string, unknown>, boolean][] = [
+            [{}, false],
+            [{ clusterCidr: "10.200.0.0/16" }, false],
+            [{ clusterDns: ["10.96.0.11"] }, false],
+            [{ kubeProxyMode: "iptables" }, false],
+            [{ certValidityHours: 1000 }, false],
+            [{ kubernetesVersion: "1.34.4" }, true],
+            [{ kubernetesVersion: "1.30.13" }, true],
+            [{ cgroupDriver: "cgroupfs" }, true],
+            [{ containerdConfigVersion: "2" }, true],
+            [{ downloads: { kubernetesBaseUrl: "http://mirror.example/release" } }, true],
+        ];
+        for (const [change, disruptive] of table) {
+            const d = disruptionOf(validateConfig(baseConfig({ kubernetesVersion: "1.30.14", ...change })));
+            assert.equal(d !== base, disruptive, JSON.stringify(change));
+        }
+    });
+
+    it("rollout.maxUnavailable: a whole number or a percentage, default 1", () => {
+        assert.deepEqual(validateConfig(baseConfig()).rollout, { maxUnavailable: 1 });
+        assert.deepEqual(validateConfig(baseConfig({ rollout: { maxUnavailable: 2 } })).rollout, { maxUnavailable: 2 });
+        assert.deepEqual(validateConfig(baseConfig({ rollout: { maxUnavailable: "25%" } })).rollout, { maxUnavailable: "25%" });
+        const bad: [unknown, string][] = [
+            [{ maxUnavailable: 0 }, 'hardway-workers:rollout.maxUnavailable: 0 is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")'],
+            [{ maxUnavailable: "0%" }, 'hardway-workers:rollout.maxUnavailable: "0%" is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")'],
+            [{ maxUnavailable: "150%" }, 'hardway-workers:rollout.maxUnavailable: "150%" is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")'],
+            [{ maxSurge: 1 }, "hardway-workers:rollout.maxSurge: is not a known rollout key (known: maxUnavailable)"],
+            [[1], 'hardway-workers:rollout: must be an object {maxUnavailable: N | "P%"}'],
+        ];
+        for (const [value, message] of bad) {
+            assert.throws(() => validateConfig(baseConfig({ rollout: value })), (e: Error) => e.message.split("\n").includes(`  - ${message}`), JSON.stringify(value));
+        }
+    });
+
+    it("a slot's lease covers the drain, the update and the wait for Ready; a node waits for every batch before it", () => {
+        assert.equal(leaseSecondsOf({ drainTimeoutSeconds: 120, nodeReadyTimeoutSeconds: 300 }), 1320);
+        assert.equal(slotWaitSecondsOf(1320, 4, 1), 5280);
+        assert.equal(slotWaitSecondsOf(1320, 4, 2), 2640);
+    });
+});
+
+describe("rollout: cordon, drain and uncordon against a fake API", () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { cordonAndDrain, uncordonIfOurs, ROLLOUT_CORDON } = require("../providers/rollout") as typeof import("../providers/rollout");
+
+    /** One Node and its pods; merge-patches of the Node, evictions that delete the pod. */
+    function fakeCluster(node: any | undefined, pods: any[]) {
+        const calls: string[] = [];
+        const request: Request = async (method, path, body) => {
+            calls.push(`${method} ${path.split("?")[0]}`);
+            if (path.startsWith("/api/v1/nodes/")) {
+                if (!node) {
+                    return { status: 404, body: { message: "not found" } };
+                }
+                if (method === "PATCH") {
+                    const b = body as any;
+                    node.spec = { ...node.spec, ...b.spec };
+                    const annotations = { ...(node.metadata.annotations ?? {}), ...(b.metadata?.annotations ?? {}) };
+                    for (const [k, v] of Object.entries(annotations)) {
+                        if (v === null) {
+                            delete annotations[k];
+                        }
+                    }
+                    node.metadata.annotations = annotations;
+                }
+                return { status: 200, body: JSON.parse(JSON.stringify(node)) };
+            }
+            if (path.startsWith("/api/v1/pods")) {
+                return { status: 200, body: { items: pods } };
+            }
+            if (path.endsWith("/eviction")) {
+                const name = (body as any).metadata.name;
+                pods.splice(pods.findIndex((p) => p.metadata.name === name), 1);
+                return { status: 201, body: {} };
+            }
+            return { status: 405 };
+        };
+        return { request, calls };
+    }
+    const pod = (name: string, daemonSet = false) => ({
+        metadata: { name, namespace: "default", ...(daemonSet ? { ownerReferences: [{ kind: "DaemonSet", controller: true }] } : {}) },
+    });
+
+    it("cordons with its mark, evicts all but DaemonSet pods, and the release uncordons", async () => {
+        const node = { metadata: { name: "worker1" }, spec: {} as any };
+        const pods = [pod("app"), pod("ds", true)];
+        const c = fakeCluster(node, pods);
+        assert.equal(await cordonAndDrain(c.request, "worker1", "worker1@p/s", 10, 1), true);
+        assert.equal(node.spec.unschedulable, true);
+        assert.equal((node.metadata as any).annotations[ROLLOUT_CORDON], "worker1@p/s");
+        assert.deepEqual(pods.map((p) => p.metadata.name), ["ds"]);
+        assert.equal(await uncordonIfOurs(c.request, "worker1"), true);
+        assert.equal(node.spec.unschedulable, false);
+        assert.deepEqual((node.metadata as any).annotations, {});
+    });
+
+    it("a node cordoned before stays cordoned; a node not in the cluster is skipped", async () => {
+        const node = { metadata: { name: "worker1" }, spec: { unschedulable: true } as any };
+        const c = fakeCluster(node, []);
+        assert.equal(await cordonAndDrain(c.request, "worker1", "h", 10, 1), false);
+        assert.equal(await uncordonIfOurs(c.request, "worker1"), false);
+        assert.equal(node.spec.unschedulable, true);
+        assert.deepEqual(c.calls.filter((x) => x.startsWith("PATCH")), []);
+        const gone = fakeCluster(undefined, []);
+        assert.equal(await cordonAndDrain(gone.request, "worker9", "h", 10, 1), false);
+        assert.deepEqual(gone.calls, ["GET /api/v1/nodes/worker9"]);
+    });
+});

@@ -133,6 +133,12 @@ export const CONFIG_SCHEMA = {
         default: 120,
         doc: "how long a removed node's drain may take before the update fails",
     },
+    rollout: {
+        kind: "json",
+        secret: false,
+        default: { derived: "{maxUnavailable: 1}" },
+        doc: "`{maxUnavailable: N | \"P%\"}`: how many nodes a disruptive update (kubelet or containerd binary, containerd restart) may take out of the cluster at once; with API credentials",
+    },
     downloads: {
         kind: "json",
         secret: false,

@@ -90,6 +90,8 @@ export interface WorkerConfig {
     bootstrapTokenTtlHours: number;
     certValidityHours: number;
     certRenewBeforeHours: number;
+    /** Disruptive updates go to at most this many nodes at once (N, or "P%" of the nodes); see providers/rollout.ts. */
+    rollout: { maxUnavailable: number | string };
     /** Wait for kubelet and kube-proxy to be active after a restart. */
     waitForServices: boolean;
     /** The kubelet's failCgroupV1 (1.31+); unset: the kubelet's default (true from 1.35). Preflight checks the host against it. */

@@ -243,6 +243,7 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         );
     }
     const waitForServices = bool(raw, "waitForServices", p, DEFAULTS.waitForServices);
+    const rollout = validateRollout(raw["rollout"], p);
     const failCgroupV1 = raw["failCgroupV1"] === undefined ? undefined : bool(raw, "failCgroupV1", p, true);
     if (failCgroupV1 !== undefined && version && !atLeast(version, 1, 31)) {
         p.add("failCgroupV1", `needs Kubernetes 1.31 or newer: the kubelet of ${formatVersion(version)} has no such setting`);
@@ -295,6 +296,7 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         certValidityHours,
         certRenewBeforeHours,
         waitForServices,
+        rollout,
         ...(failCgroupV1 === undefined ? {} : { failCgroupV1 }),
         apiAdmin: adminCert && adminKey ? { certPem: adminCert.trim() + "\n", keyPem: pulumi.secret(adminKey) } : undefined,
         nodeReadyTimeoutSeconds,
@@ -600,6 +602,35 @@ function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
 }
 
 // The small validators: each returns an error text without the field name, or undefined.
+
+/** rollout: `{maxUnavailable: N | "P%"}`, default `{maxUnavailable: 1}`. */
+export function validateRollout(value: unknown, p: Problems): { maxUnavailable: number | string } {
+    const fallback = { maxUnavailable: 1 };
+    if (value === undefined || value === null || value === "") {
+        return fallback;
+    }
+    if (!isObject(value)) {
+        p.add("rollout", 'must be an object {maxUnavailable: N | "P%"}');
+        return fallback;
+    }
+    for (const key of Object.keys(value)) {
+        if (key !== "maxUnavailable") {
+            p.add(`rollout.${key}`, "is not a known rollout key (known: maxUnavailable)");
+        }
+    }
+    const m = value.maxUnavailable;
+    if (m === undefined) {
+        return fallback;
+    }
+    if (typeof m === "number" && Number.isInteger(m) && m >= 1) {
+        return { maxUnavailable: m };
+    }
+    if (typeof m === "string" && /^\d+%$/.test(m) && Number(m.slice(0, -1)) >= 1 && Number(m.slice(0, -1)) <= 100) {
+        return { maxUnavailable: m };
+    }
+    p.add("rollout.maxUnavailable", `${JSON.stringify(m)} is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")`);
+    return fallback;
+}
 
 /**
  * A node's old address, `host` or `host:port` (an IPv6 address as `[addr]:port`

@@ -9,6 +9,8 @@ import * as pulumi from "@pulumi/pulumi";
 import * as remote from "@pulumi/command/remote";
 import { ApiAccess } from "../../providers/kubeApi";
 import { NodeLifecycle } from "../../providers/nodeLifecycle";
+import { RolloutGate, RolloutRelease, holderOf } from "../../providers/rollout";
+import { slotCount } from "../../providers/rolloutSlot";
 import { NodeConfig, WorkerConfig } from "../config/types";
 import { Binaries } from "../binaries/component";
 import { ContainerdRuntime } from "../containerd/component";
@@ -17,6 +19,7 @@ import { KubeletService } from "../kubelet/component";
 import { SystemSetup } from "../system/component";
 import { connectionFor, hostBinding } from "./command";
 import { addressOf, ownerOf } from "./owner";
+import { disruptionOf, leaseSecondsOf, slotWaitSecondsOf } from "./rollout";
 import { NodeContext } from "./phase";
 
 export interface WorkerNodeArgs {
@@ -41,6 +44,8 @@ export class WorkerNode extends pulumi.ComponentResource {
     public readonly kubelet: KubeletService;
     public readonly kubeProxy: KubeProxyService;
     public readonly lifecycle?: NodeLifecycle;
+    /** With API credentials: the slot and drain before a disruptive update, and their release after it (providers/rollout.ts). */
+    public readonly rollout?: { gate: RolloutGate; release: RolloutRelease };
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:WorkerNode", name, {}, opts);
@@ -53,10 +58,26 @@ export class WorkerNode extends pulumi.ComponentResource {
         const child = { parent: this };
         this.host = hostBinding(`${name}-host`, args.node, ctx.connection, ctx.owner, child);
         this.system = new SystemSetup(name, { ctx, after: [this.host] }, child);
-        this.binaries = new Binaries(name, { ctx, after: [this.system.command] }, child);
+        const disruption = disruptionOf(args.cluster);
+        const slots = slotCount(args.cluster.rollout.maxUnavailable, args.cluster.nodes.length);
+        const leaseSeconds = leaseSecondsOf(args.cluster);
+        const rolloutArgs = args.membership && {
+            access: args.membership.access,
+            nodeName: args.node.name,
+            holder: holderOf(args.node.name),
+            slots,
+            leaseSeconds,
+            waitSeconds: slotWaitSecondsOf(leaseSeconds, args.cluster.nodes.length, slots),
+            drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
+            disruption,
+        };
+        // Before the commands that replace a binary or restart containerd.
+        const gate = rolloutArgs && new RolloutGate(`${name}-rollout-gate`, rolloutArgs, { parent: this, dependsOn: [this.system.command] });
+        const beforeDisruption = [this.system.command, ...(gate ? [gate] : [])];
+        this.binaries = new Binaries(name, { ctx, after: beforeDisruption }, child);
         this.containerd = new ContainerdRuntime(
             name,
-            { ctx, after: [this.system.command], kubernetesGid: this.system.kubernetesGid },
+            { ctx, after: beforeDisruption, kubernetesGid: this.system.kubernetesGid },
             child,
         );
         this.kubelet = new KubeletService(
@@ -70,7 +91,7 @@ export class WorkerNode extends pulumi.ComponentResource {
             // what it sends on stdin) changes, or the node moves to another
             // address (set up anew there): such an update waits for Ready again.
             const rollout = pulumi
-                .all([this.kubelet.command.create, this.kubelet.command.stdin, this.kubeProxy.command.create, this.kubeProxy.command.stdin, addressOf(args.node)])
+                .all([this.kubelet.command.create, this.kubelet.command.stdin, this.kubeProxy.command.create, this.kubeProxy.command.stdin, addressOf(args.node), disruption])
                 .apply((parts) => crypto.createHash("sha256").update(parts.map((x) => x ?? "").join("\0")).digest("hex"));
             // Registered after the node's commands, so that on removal the
             // engine drains and deletes the Node before the host is cleaned.
@@ -85,6 +106,9 @@ export class WorkerNode extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [this.kubelet.command, this.kubeProxy.command, ...args.membership.after] },
             );
+            // After the node is Ready again.
+            const release = new RolloutRelease(`${name}-rollout-release`, rolloutArgs!, { parent: this, dependsOn: [this.lifecycle] });
+            this.rollout = { gate: gate!, release };
         }
         this.registerOutputs({
             kubeletCertificateExpiresAt: this.kubelet.certificate.expiresAt,
