@@ -42,6 +42,9 @@ export interface RolloutInputs {
     drainTimeoutSeconds: number;
     /** What makes an update disruptive; a change takes a slot. */
     disruption: string;
+    /** The kubelet version the node must report (`v1.34.4`), Ready, before the release uncordons it. */
+    kubeletVersion: string;
+    readyTimeoutSeconds: number;
     version: string;
 }
 
@@ -99,6 +102,32 @@ export async function cordonAndDrain(request: Request, name: string, holder: str
     }
 }
 
+/** Waits until the node reports the kubelet version and is Ready (a node not in the cluster is fine); throws after the timeout with what it last saw. */
+export async function waitForVersion(request: Request, name: string, kubeletVersion: string, timeoutSeconds: number, pollMs = 2000): Promise<void> {
+    const deadline = Date.now() + timeoutSeconds * 1000;
+    let last = "";
+    for (;;) {
+        const got = await request("GET", nodePath(name));
+        if (got.status === 404) {
+            return;
+        }
+        if (got.status === 200) {
+            const ready = (got.body?.status?.conditions ?? []).find((c: any) => c.type === "Ready")?.status;
+            const version = got.body?.status?.nodeInfo?.kubeletVersion;
+            if (ready === "True" && version === kubeletVersion) {
+                return;
+            }
+            last = `kubelet ${version ?? "unknown"}, Ready=${ready ?? "unknown"}`;
+        } else {
+            last = `GET node: HTTP ${got.status}: ${reasonOf(got)}`;
+        }
+        if (Date.now() >= deadline) {
+            throw new Error(`node ${name} was not Ready on kubelet ${kubeletVersion} within ${timeoutSeconds}s after its update: ${last}`);
+        }
+        await sleep(pollMs);
+    }
+}
+
 /** Uncordons the node when the rollout cordoned it (its mark is there); a node cordoned by someone else stays cordoned. */
 export async function uncordonIfOurs(request: Request, name: string): Promise<boolean> {
     const got = await request("GET", nodePath(name));
@@ -118,7 +147,7 @@ export async function uncordonIfOurs(request: Request, name: string): Promise<bo
     return true;
 }
 
-const DIFF_KEYS = ["nodeName", "holder", "slots", "leaseSeconds", "waitSeconds", "drainTimeoutSeconds", "disruption", "version"] as const;
+const DIFF_KEYS = ["nodeName", "holder", "slots", "leaseSeconds", "waitSeconds", "drainTimeoutSeconds", "disruption", "kubeletVersion", "readyTimeoutSeconds", "version"] as const;
 
 function diffOf(olds: RolloutInputs, news: RolloutInputs): pulumi.dynamic.DiffResult {
     const changed = DIFF_KEYS.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.access) !== JSON.stringify(news.access);
@@ -162,6 +191,7 @@ export const rolloutReleaseProvider: pulumi.dynamic.ResourceProvider = {
     async update(_id: string, olds: RolloutInputs, news: RolloutInputs) {
         if (olds.disruption !== news.disruption) {
             const request = requestOf(news.access);
+            await waitForVersion(request, news.nodeName, news.kubeletVersion, news.readyTimeoutSeconds);
             await uncordonIfOurs(request, news.nodeName);
             await releaseSlots(request, news.holder, news.slots);
         }

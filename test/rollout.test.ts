@@ -268,7 +268,7 @@ describe("rollout: cordon, drain and uncordon against a fake API", () => {
                 pods.splice(pods.findIndex((p) => p.metadata.name === name), 1);
                 return { status: 201, body: {} };
             }
-            return { status: 405 };
+            return { status: 405, body: undefined };
         };
         return { request, calls };
     }
@@ -299,5 +299,31 @@ describe("rollout: cordon, drain and uncordon against a fake API", () => {
         const gone = fakeCluster(undefined, []);
         assert.equal(await cordonAndDrain(gone.request, "worker9", "h", 10, 1), false);
         assert.deepEqual(gone.calls, ["GET /api/v1/nodes/worker9"]);
+    });
+});
+
+describe("rollout: the release waits for the new kubelet", () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { waitForVersion } = require("../providers/rollout") as typeof import("../providers/rollout");
+
+    it("until the node reports the version and Ready; a timeout names what it last saw", async () => {
+        const states = [
+            { kubeletVersion: "v1.30.14", ready: "True" },
+            { kubeletVersion: "v1.34.4", ready: "False" },
+            { kubeletVersion: "v1.34.4", ready: "True" },
+        ];
+        let i = 0;
+        const request: Request = async () => {
+            const s = states[Math.min(i++, states.length - 1)];
+            return { status: 200, body: { status: { nodeInfo: { kubeletVersion: s.kubeletVersion }, conditions: [{ type: "Ready", status: s.ready }] } } };
+        };
+        await waitForVersion(request, "worker1", "v1.34.4", 30, 1);
+        assert.equal(i, 3);
+        i = 0;
+        await assert.rejects(
+            waitForVersion(async () => ({ status: 200, body: { status: { nodeInfo: { kubeletVersion: "v1.30.14" }, conditions: [{ type: "Ready", status: "True" }] } } }), "worker1", "v1.34.4", 0, 1),
+            (e: Error) => e.message === "node worker1 was not Ready on kubelet v1.34.4 within 0s after its update: kubelet v1.30.14, Ready=True",
+        );
+        await waitForVersion(async () => ({ status: 404, body: {} }), "gone", "v1.34.4", 0, 1);
     });
 });

@@ -20,6 +20,7 @@ import { SystemSetup } from "../system/component";
 import { connectionFor, hostBinding } from "./command";
 import { addressOf, ownerOf } from "./owner";
 import { disruptionOf, leaseSecondsOf, slotWaitSecondsOf } from "./rollout";
+import { formatVersion } from "../kube/versions";
 import { NodeContext } from "./phase";
 
 export interface WorkerNodeArgs {
@@ -70,6 +71,8 @@ export class WorkerNode extends pulumi.ComponentResource {
             waitSeconds: slotWaitSecondsOf(leaseSeconds, args.cluster.nodes.length, slots),
             drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
             disruption,
+            kubeletVersion: `v${formatVersion(args.cluster.kubernetesVersion)}`,
+            readyTimeoutSeconds: args.cluster.nodeReadyTimeoutSeconds,
         };
         // Before the commands that replace a binary or restart containerd.
         const gate = rolloutArgs && new RolloutGate(`${name}-rollout-gate`, rolloutArgs, { parent: this, dependsOn: [this.system.command] });

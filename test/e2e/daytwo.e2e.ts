@@ -8,7 +8,7 @@ import { execFileSync } from "child_process";
 import { LabNode } from "../../scripts/labstack";
 import { appliedByMocks, createDynamic, deleteDynamic, updateDynamic } from "../support/dynamic";
 import { checkFiles, readiness } from "./checks";
-import { Cmd, LIFECYCLE, LabRun, RENEWAL, commandsOf, diffLines, dynamicsOf, kubectl, snapshot } from "./harness";
+import { Cmd, GATE, LIFECYCLE, LabRun, RELEASE, RENEWAL, commandsOf, diffLines, dynamicsOf, kubectl, snapshot } from "./harness";
 import { nodeExec, sshRun } from "./lab";
 import { withOwner } from "../../components/node/owner";
 import { parsePreflight, preflightError } from "../../components/system/preflight";
@@ -78,6 +78,8 @@ describe("e2e: day two — renames and moves on the lab's nodes", function () {
         }
         lr.nodes = [w1, w2, w3];
         // The engine's order: the new name's resources first ...
+        const gate = await createDynamic(dynamicsOf(renamed, GATE).get("worker3-rollout-gate")!);
+        lr.dynamics.set(gate.name, gate);
         const created = [...cmds.values()].filter((c) => c.node === "worker3");
         const results = await lr.apply(created);
         assert.match(results.get("worker3-kubelet")!.stderr, /the kubelet's client certificate is for worker2: it bootstraps again as worker3/);
@@ -88,9 +90,13 @@ describe("e2e: day two — renames and moves on the lab's nodes", function () {
         }
         const membership = await createDynamic(dynamicsOf(renamed, LIFECYCLE).get("worker3-membership")!);
         lr.dynamics.set(membership.name, membership);
-        // ... then the old name's, the membership (drain, delete the Node) before the commands.
-        await deleteDynamic(lr.dynamics.get("worker2-membership")!);
-        lr.dynamics.delete("worker2-membership");
+        const release = await createDynamic(dynamicsOf(renamed, RELEASE).get("worker3-rollout-release")!);
+        lr.dynamics.set(release.name, release);
+        // ... then the old name's, the release and the membership (drain, delete the Node) before the commands.
+        for (const name of ["worker2-rollout-release", "worker2-membership"]) {
+            await deleteDynamic(lr.dynamics.get(name)!);
+            lr.dynamics.delete(name);
+        }
         const old = [...applied.values()].filter((c) => c.node === "worker2");
         await lr.destroy(old);
         for (const name of [...lr.dynamics.keys()].filter((k) => k.startsWith("worker2-"))) {

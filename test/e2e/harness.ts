@@ -55,6 +55,8 @@ export function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
 export const REGISTRATION = "pulumi-nodejs:dynamic/hardway:TokenRegistration";
 export const LIFECYCLE = "pulumi-nodejs:dynamic/hardway:NodeLifecycle";
 export const RENEWAL = "pulumi-nodejs:dynamic/hardway:Renewal";
+export const GATE = "pulumi-nodejs:dynamic/hardway:RolloutGate";
+export const RELEASE = "pulumi-nodejs:dynamic/hardway:RolloutRelease";
 
 /** The program's dynamic resources, of every type, by name. */
 export function allDynamicsOf(run: ProgramRun): Map<string, Recorded> {
@@ -254,14 +256,18 @@ export class LabRun {
      * registration beside the commands; each node's lifecycle (wait for Ready)
      * after its commands and the registration. Returns the commands applied.
      */
-    async provision(run: ProgramRun): Promise<Map<string, Cmd>> {
+    async provision(run: ProgramRun, overrides: Record<string, unknown> = {}): Promise<Map<string, Cmd>> {
         const applied = commandsOf(run, this.nodes.map((n) => n.name));
         for (const n of this.nodes) {
-            assert.equal(applied.get(`${n.name}-system`)!.create, withOwner(n.name, this.systemText(n)), "the program's system command is the one that ran");
+            assert.equal(applied.get(`${n.name}-system`)!.create, withOwner(n.name, this.systemText(n, overrides)), "the program's system command is the one that ran");
         }
         // The certificates' renewals: the mocks answered their create, as they answer the certificates'.
         for (const r of dynamicsOf(run, RENEWAL).values()) {
             this.dynamics.set(r.name, appliedByMocks(r, `renewal-${r.state.issuedAt}`));
+        }
+        // The rollout gates (before the commands) do nothing on create.
+        for (const a of await Promise.all([...dynamicsOf(run, GATE).values()].map(createDynamic))) {
+            this.dynamics.set(a.name, a);
         }
         const registrations = [...dynamicsOf(run, REGISTRATION).values()];
         assert.equal(registrations.length, 1, "the program registers the bootstrap token (the lab stack gives admin credentials)");
@@ -273,6 +279,10 @@ export class LabRun {
         const lifecycles = [...dynamicsOf(run, LIFECYCLE).values()];
         assert.deepEqual(lifecycles.map((r) => r.name).sort(), this.nodes.map((n) => `${n.name}-membership`).sort());
         for (const a of await Promise.all(lifecycles.map(createDynamic))) {
+            this.dynamics.set(a.name, a);
+        }
+        // The rollout releases (after the memberships) do nothing on create either.
+        for (const a of await Promise.all([...dynamicsOf(run, RELEASE).values()].map(createDynamic))) {
             this.dynamics.set(a.name, a);
         }
         return applied;

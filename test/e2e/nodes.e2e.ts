@@ -143,17 +143,25 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         }
         const present = allDynamicsOf(withoutRun);
         const goneDynamics = [...lr.dynamics.keys()].filter((k) => !present.has(k)).sort();
-        assert.deepEqual(goneDynamics, ["worker2-kube-proxy-client-renewal", "worker2-kubelet-serving-renewal", "worker2-membership"]);
+        assert.deepEqual(goneDynamics, [
+            "worker2-kube-proxy-client-renewal",
+            "worker2-kubelet-serving-renewal",
+            "worker2-membership",
+            "worker2-rollout-gate",
+            "worker2-rollout-release",
+        ]);
         // A pod bound to worker2, which the drain must evict (no scheduler in the lab: bound by name).
         kubectl("-n", "default", "run", "drain-me", "--image=registry.invalid/pause:none", "--restart=Never", "--overrides", JSON.stringify({ spec: { nodeName: "worker2" } }));
-        // As the engine orders a removal: the dependent lifecycle first (cordon, drain, delete the Node), then the commands.
-        await deleteDynamic(lr.dynamics.get("worker2-membership")!);
-        lr.dynamics.delete("worker2-membership");
+        // As the engine orders a removal: the rollout release and the dependent lifecycle first (cordon, drain, delete the Node), then the commands.
+        for (const name of ["worker2-rollout-release", "worker2-membership"]) {
+            await deleteDynamic(lr.dynamics.get(name)!);
+            lr.dynamics.delete(name);
+        }
         assert.equal(kubectl("get", "nodes", "-o", "name").split("\n").filter((l) => l === "node/worker2").length, 0, "the Node object is gone");
         assert.equal(kubectl("-n", "default", "get", "pods", "--ignore-not-found", "-o", "name").trim(), "", "the drain evicted the pod");
         await lr.destroy(gone);
         // Then what the commands depended on: worker2's certificate renewals.
-        for (const name of goneDynamics.filter((k) => k.endsWith("-renewal"))) {
+        for (const name of goneDynamics.filter((k) => k.endsWith("-renewal") || k.endsWith("-rollout-gate"))) {
             await deleteDynamic(lr.dynamics.get(name)!);
             lr.dynamics.delete(name);
         }
