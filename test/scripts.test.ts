@@ -15,7 +15,10 @@ import { binariesScript, binariesUndoScript } from "../components/binaries/plan"
 import { containerdConfigScript, containerdConfigUndoScript, containerdInstallScript, containerdInstallUndoScript } from "../components/containerd/plan";
 import { kubeProxyScript, kubeProxyUndoScript } from "../components/kube-proxy/plan";
 import { kubeletScript, kubeletUndoScript } from "../components/kubelet/plan";
-import { systemScript, systemUndoScript } from "../components/system/plan";
+import { systemPlanFor, systemScript, systemUndoScript } from "../components/system/plan";
+import { validateConfig } from "../components/config/validate";
+import { hostCleanupScript } from "../components/node/owner";
+import { baseConfig } from "./support/program";
 
 const LIBRARY_FILE = path.resolve(__dirname, "../components/node/scripts/hardway.sh");
 
@@ -31,6 +34,8 @@ const file = { mode: "0644" as const, owner: "root", group: "root", effect: "res
 const ALL: [string, string][] = [
     ["system", systemScript()],
     ["system undo", systemUndoScript()],
+    ["system with its preflight (ipvs)", systemPlanFor({ name: "worker1" }, validateConfig(baseConfig({ kubeProxyMode: "ipvs" }))).create],
+    ["host binding's delete", hostCleanupScript("worker1").replace(/^HW_OWNER=worker1 /, "")],
     ["binaries", binariesScript({ kubelet: download("kubelet"), kubeProxy: download("kube-proxy"), crictl: download("c.tgz"), cni: download("n.tgz") })],
     ["binaries undo", binariesUndoScript()],
     ["containerd install", containerdInstallScript()],
