@@ -23,6 +23,7 @@ import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
 import { containerdInstallScript } from "../../components/containerd/plan";
 import { withOwner } from "../../components/node/owner";
+import { JSON_KEYS } from "../../components/config/schema";
 import { validateConfig } from "../../components/config/validate";
 import { systemPlanFor } from "../../components/system/plan";
 import { RunResult, lab, labScript, sshRun } from "./lab";
@@ -179,7 +180,18 @@ export class LabRun {
 
     /** A node's system phase (its preflight first) as the program writes it for the lab's config. */
     systemText(n: LabNode, overrides: Record<string, unknown> = {}): string {
-        return systemPlanFor(n, validateConfig(rawLabConfig(overrides, this.nodes))).create;
+        // The JSON keys parsed, as readRawConfig does from the stack's config.
+        const raw = rawLabConfig(overrides, this.nodes);
+        for (const key of JSON_KEYS) {
+            if (typeof raw[key] === "string") {
+                try {
+                    raw[key] = JSON.parse(raw[key] as string);
+                } catch {
+                    // a list as comma-separated text
+                }
+            }
+        }
+        return systemPlanFor(n, validateConfig(raw)).create;
     }
 
     program(overrides: Record<string, unknown> = {}, only?: LabNode[]): Promise<ProgramRun> {
