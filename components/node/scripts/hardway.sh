@@ -700,6 +700,7 @@ hw_kubelet_identity() {
 	fi
 	cn=$(openssl x509 -in "$current" -noout -subject -nameopt multiline 2>/dev/null | awk -F ' = ' '$1 ~ /commonName/ { print $2 }')
 	[ "$cn" = "system:node:$1" ] && return 0
+	cn="${cn#system:node:}"
 	hw_say "the kubelet's client certificate is for ${cn:-no node}: it bootstraps again as $1"
 	# shellcheck disable=SC2086
 	rm -f -- $2 "$3"
