@@ -11,7 +11,12 @@ import * as os from "os";
 import * as path from "path";
 import { parseOldHost } from "../components/config/validate";
 import { JOURNAL_ROOT, addressOf, hostCleanupScript, hostTriggers, journalPath, ownerOf, withOwner } from "../components/node/owner";
-import { LIBRARY_PATH, fileStep, nodeScript, shq } from "../components/node/scripts";
+import { LIBRARY, LIBRARY_PATH, fileStep, nodeScript, shq } from "../components/node/scripts";
+import { systemUndoScript } from "../components/system/plan";
+import { binariesUndoScript } from "../components/binaries/plan";
+import { containerdConfigUndoScript, containerdInstallUndoScript } from "../components/containerd/plan";
+import { kubeletUndoScript } from "../components/kubelet/plan";
+import { kubeProxyUndoScript } from "../components/kube-proxy/plan";
 
 const LIBRARY_FILE = path.resolve(__dirname, "../components/node/scripts/hardway.sh");
 
@@ -71,6 +76,13 @@ describe("journal keys: one journal per owner and phase", () => {
         for (const [value, port, want] of table) {
             assert.deepEqual(parseOldHost(value, port), want, value);
         }
+    });
+
+    it("the library's phase order (an owner's whole undo goes backwards) names each phase's journal as its script does", () => {
+        const component = (undo: string) => /^HW_COMPONENT=(\S+)$/m.exec(undo)![1];
+        const phases = [systemUndoScript(), binariesUndoScript(), containerdInstallUndoScript(), containerdConfigUndoScript(), kubeletUndoScript(), kubeProxyUndoScript()].map(component);
+        assert.deepEqual(phases, ["system", "binaries", "containerd-install", "containerd", "kubelet", "kube-proxy"]);
+        assert.equal(/^HW_PHASES=\((.*)\)$/m.exec(LIBRARY)![1], phases.join(" "));
     });
 
     it("the host binding's delete undoes the owner's phases, and does nothing on a host without the library", () => {

@@ -146,7 +146,7 @@ describe("e2e: day two — renames and moves on the lab's nodes", function () {
         assert.deepEqual(cleaned.stderr.match(/undoing \S+ of worker1/g), [
             "undoing kube-proxy of worker1",
             "undoing kubelet of worker1",
-            "undoing containerd-config of worker1",
+            "undoing containerd of worker1",
             "undoing containerd-install of worker1",
             "undoing binaries of worker1",
             "undoing system of worker1",

@@ -539,7 +539,7 @@ hw_component_claimant() {
 }
 
 # The phases, in the order they are set up; an owner's whole undo goes backwards.
-HW_PHASES=(system binaries containerd-install containerd-config kubelet kube-proxy)
+HW_PHASES=(system binaries containerd-install containerd kubelet kube-proxy)
 
 # hw_undo_owner: undoes every phase this owner has on the host, last phase
 # first (a node that moved away from this host, or left it), then removes
