@@ -142,6 +142,7 @@ describe("journals keyed by owner, run for real in a scratch directory", functio
     const create = (name: string) =>
         nodeScript("kubelet", [
             `hw_dir ${shq(path.join(root, "new"))} 0755 root root purge`,
+            `hw_dir ${shq(path.join(root, "made", "bin"))} 0755 root root keep`,
             fileStep({ ...file, path: theirs, content: `written for ${name}\n` }),
             fileStep({ ...file, path: mine, content: `node ${name}\n` }),
             fileStep({ ...file, path: shared, content: "the same for every name\n" }),
@@ -178,6 +179,7 @@ describe("journals keyed by owner, run for real in a scratch directory", functio
         mustRun(root, "worker3", undo);
         assert.equal(fs.readFileSync(theirs, "utf8"), "before the program\n");
         assert.equal(fs.existsSync(path.join(root, "new")), false);
+        assert.equal(fs.existsSync(path.join(root, "made")), false, "a parent the first owner made goes too");
         assert.equal(fs.existsSync(runtimeDir), false);
         assert.deepEqual(fs.readdirSync(etc), ["theirs.conf"]);
         assert.equal(fs.existsSync(path.join(root, "state")), false, "no journal is left");

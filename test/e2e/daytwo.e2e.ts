@@ -167,7 +167,7 @@ describe("e2e: day two — renames and moves on the lab's nodes", function () {
         checkFiles("worker1");
         assert.equal(
             nodeExec("worker1", "ls /var/lib/hardway-workers/owners/worker1 | tr '\\n' ' '").trim(),
-            "binaries containerd-config containerd-install kube-proxy kubelet system",
+            "binaries containerd containerd-install kube-proxy kubelet system",
             "one journal per phase, the host binding's run left none",
         );
         assert.deepEqual(diffLines(before, snapshot("worker1", KUBELET_OWN)), [], "the node is as it was at its old address: no leftover unit, file or journal");

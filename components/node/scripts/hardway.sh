@@ -156,8 +156,16 @@ hw_family() {
 hw_dir() {
 	local p="$1" q missing=()
 	if ! hw_known dir "$p"; then
-		if [ -d "$p" ] && hw_adopt dir "$p"; then
-			:
+		if [ -d "$p" ] && hw_claimant dir "$p" >/dev/null; then
+			# The parents the other owner made, outermost first, then the
+			# directory: undo removes them in the reverse order.
+			q="$p"
+			while [ "$q" != / ] && [ "$q" != . ]; do
+				q=$(dirname -- "$q")
+				missing=("$q" ${missing[@]+"${missing[@]}"})
+			done
+			for q in ${missing[@]+"${missing[@]}"}; do hw_adopt dir "$q" || true; done
+			hw_adopt dir "$p"
 		elif [ -d "$p" ]; then
 			hw_rec dir "$p" existed "$(stat -c '%a' -- "$p")" "$(stat -c '%u' -- "$p")" "$(stat -c '%g' -- "$p")"
 		else
