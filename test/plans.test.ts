@@ -104,6 +104,11 @@ describe("plans: system", () => {
             ],
         );
         assert.deepEqual(plan.files.map(row), ["/etc/tmpfiles.d/hardway-kubernetes.conf 0644 root:root none text"]);
+        // /run is a tmpfs: systemd-tmpfiles makes the kubelet's run directory again at boot.
+        assert.deepEqual(
+            (plan.files[0].content as string).split("\n").filter((l) => l !== "" && !l.startsWith("#")),
+            ["d /run/kubernetes 0755 kubernetes kubernetes -"],
+        );
         assert.deepEqual(plan.secrets, []);
         assert.deepEqual(plan.services, []);
         assert.deepEqual(plan.removePackages.map((p) => p.name), ["firewalld"]);
@@ -248,7 +253,8 @@ describe("plans: containerd", () => {
             assert.deepEqual(plan.services, [{ unit: "containerd.service", wait: true }]);
             assert.deepEqual(plan.secrets, []);
             assert.deepEqual(plan.socket, { path: "/var/run/containerd/containerd.sock", gid });
-            assert.deepEqual(plan.dirs.map((d) => d.path), ["/etc/containerd"]);
+            assert.deepEqual(plan.dirs.map((d) => `${d.path} ${d.mode} ${d.owner}:${d.group} ${d.onUndo}`), ["/etc/containerd 0755 root:root keep"]);
+            assert.deepEqual(plan.runtime, [{ path: "/opt/containerd", kind: "dir" }]);
             for (const re of toml) {
                 assert.match(plan.files[0].content as string, re);
             }
