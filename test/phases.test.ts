@@ -4,7 +4,9 @@
  * its undo changes back. Directories and files are recorded, not written.
  */
 import { strict as assert } from "assert";
+import { binariesPlan } from "../components/binaries/plan";
 import { containerdConfigPlan, containerdInstallPlan } from "../components/containerd/plan";
+import { kubeletPlan } from "../components/kubelet/plan";
 import { parseVersion } from "../components/kube/versions";
 import { kubeProxyPlan } from "../components/kube-proxy/plan";
 import { parseFacts, stdinOf } from "../components/node/scripts";
@@ -136,6 +138,72 @@ describe("phases against stub tools: what each changes on the host, and what its
         assert.equal(r.status, 1);
         assert.equal(r.stderr, "hardway: error: containerd is missing and /etc/os-release names neither a Debian nor a RHEL family system\n");
         assert.deepEqual(r.calls, []);
+    });
+
+    it("binaries: each download verified to its place, the tarballs unpacked; undo", () => {
+        const plan = binariesPlan({
+            kubernetesVersion: parseVersion("1.37.2")!,
+            downloads: {
+                kubernetesBaseUrl: "https://dl.example/release",
+                crictlBaseUrl: "https://crictl.example",
+                cniBaseUrl: "https://cni.example",
+                crictlVersion: "1.37.0",
+                cniVersion: "1.6.2",
+                arch: "amd64",
+                sha256: { kubelet: "a".repeat(64) },
+            },
+        });
+        const create = host.run(plan.create);
+        assert.equal(create.status, 0, create.stderr);
+        assert.deepEqual(create.calls, [
+            `hw_fetch https://dl.example/release/v1.37.2/bin/linux/amd64/kubelet ${"a".repeat(64)} /usr/local/sbin/kubelet 0755`,
+            "hw_fetch https://dl.example/release/v1.37.2/bin/linux/amd64/kube-proxy  /usr/local/sbin/kube-proxy 0755",
+            "hw_fetch_tar https://crictl.example/v1.37.0/crictl-v1.37.0-linux-amd64.tar.gz  /usr/local/sbin",
+            "hw_fetch_tar https://cni.example/v1.6.2/cni-plugins-linux-amd64-v1.6.2.tgz  /opt/cni/bin",
+        ]);
+        const undo = host.run(plan.delete);
+        assert.equal(undo.status, 0, undo.stderr);
+        assert.deepEqual(undo.calls, []);
+    });
+
+    it("kubelet: its files, the key and bootstrap kubeconfig from stdin, what it makes at run time, its binary watched, the restart; undo", () => {
+        const plan = kubeletPlan({
+            node: { name: "worker1", ip: "192.168.50.21", labels: {}, taints: [] },
+            cluster: {
+                kubernetesVersion: parseVersion("1.37.2")!,
+                profile: "current",
+                caBundlePem: "CA\n",
+                clusterDns: ["10.96.0.10"],
+                clusterDomain: "cluster.local",
+                cgroupDriver: "systemd",
+                waitForServices: false,
+            },
+            certPem: "CERT\n",
+        });
+        const create = host.run(plan.create, "debian", stdinOf({ bootstrapKubeconfig: "KUBECONFIG", kubeletKey: "KEY" }));
+        assert.equal(create.status, 0, create.stderr);
+        assert.deepEqual(create.calls, [
+            "hw_file /etc/cni/net.d/99-loopback.conf 0644 root root none",
+            "hw_file /etc/kubernetes/pki/ca.crt 0644 root root restart",
+            "hw_file /etc/kubernetes/pki/kubelet.crt 0644 root root restart",
+            "hw_secret_file kubeletKey /etc/kubernetes/pki/kubelet.key 0600 root root restart",
+            "hw_secret_file bootstrapKubeconfig /etc/kubernetes/bootstrap.kubeconfig 0600 root root none",
+            "hw_file /etc/kubernetes/kubelet-config.yaml 0644 root root restart",
+            "hw_file /etc/systemd/system/kubelet.service 0644 root root reload",
+            "hw_runtime /etc/kubernetes/kubelet.kubeconfig file",
+            "hw_runtime /var/lib/kubelet dir",
+            "hw_runtime /var/log/pods dir",
+            "hw_runtime /var/log/containers dir",
+            "hw_runtime /usr/libexec/kubernetes dir",
+            "hw_runtime_glob /etc/kubernetes/pki/kubelet-client-*",
+            "hw_watch /usr/local/sbin/kubelet",
+            "systemctl daemon-reload",
+            "systemctl enable --quiet -- kubelet.service",
+            "systemctl restart -- kubelet.service",
+        ]);
+        const undo = host.run(plan.delete);
+        assert.equal(undo.status, 0, undo.stderr);
+        assert.deepEqual(undo.calls, ["hw_before_undo_kubelet", "systemctl stop -- kubelet.service", "systemctl disable --quiet -- kubelet.service"]);
     });
 
     const proxies: [string, "ipvs" | "iptables" | "nftables", string, string[], string[]][] = [

@@ -21,7 +21,7 @@ const LIBRARY_FILE = path.resolve(__dirname, "../components/node/scripts/hardway
 
 /** The script given to bash on fd 3, out of a command's text. */
 function innerScript(command: string): string {
-    const m = /^bash \/dev\/fd\/3 3<<'(HARDWAY_[0-9a-f]+)'\n([\s\S]*)\n\1\n$/.exec(command);
+    const m = /^bash \/dev\/fd\/3 3<<'(HARDWAY_[0-9a-f]{16})'\n([\s\S]*)\n\1\n$/.exec(command);
     assert.ok(m, "a command is `bash /dev/fd/3` with the script as a quoted here-document");
     return m[2];
 }
@@ -72,6 +72,23 @@ describe("node scripts: static checks", () => {
         }
     });
 
+    it("phases source the library at /usr/local/lib/hardway/v1/hardway.sh", () => {
+        assert.equal(LIBRARY_PATH, "/usr/local/lib/hardway/v1/hardway.sh");
+        assert.match(nodeScript("demo", ["true"]), /\n\. \/usr\/local\/lib\/hardway\/v1\/hardway\.sh\ntrue\n/);
+    });
+
+    const badNames: [string, string][] = [
+        ["1key", 'secret name "1key" is not a word of letters, digits and \'_\''],
+        ["key-a", 'secret name "key-a" is not a word of letters, digits and \'_\''],
+        ["a key", 'secret name "a key" is not a word of letters, digits and \'_\''],
+        ["", 'secret name "" is not a word of letters, digits and \'_\''],
+    ];
+    for (const [name, message] of badNames) {
+        it(`refuses the secret name ${JSON.stringify(name)} (it must read plainly on stdin and in HW_SECRETS)`, () => {
+            assert.throws(() => nodeScript("demo", [], ["ok_Name1", name]), { message });
+        });
+    }
+
     it("a phase's command sends exactly the secrets its script reads, or the program stops", () => {
         checkSecrets("n-kubelet", ["bootstrapKubeconfig", "kubeletKey"], { kubeletKey: 1, bootstrapKubeconfig: 2 });
         assert.throws(
@@ -85,7 +102,9 @@ describe("node scripts: static checks", () => {
         try {
             fs.mkdirSync(path.join(root, "0123456789abcdef"));
             const prologue = libraryInstall().join("\n").split(LIBRARY_ROOT).join(root);
-            const run = () => spawnSync("bash", ["-c", prologue], { encoding: "utf8" });
+            // As under a strict umask: the modes come from the prologue, not from the umask.
+            const run = () => spawnSync("bash", ["-c", `umask 077\n${prologue}`], { encoding: "utf8" });
+            fs.chmodSync(root, 0o700);
             const first = run();
             assert.equal(first.status, 0, first.stderr);
             assert.equal(first.stderr, "", "a first install says nothing");
@@ -93,6 +112,8 @@ describe("node scripts: static checks", () => {
             assert.equal(fs.readlinkSync(path.join(root, "v1")), LIBRARY_DIGEST);
             assert.deepEqual(fs.readdirSync(root).sort(), [LIBRARY_DIGEST, "v1"].sort());
             assert.equal(modeOf(path.join(root, LIBRARY_DIGEST, "hardway.sh")), "644");
+            assert.equal(modeOf(path.join(root, LIBRARY_DIGEST)), "755");
+            assert.equal(modeOf(root), "755");
             const mtime = fs.statSync(path.join(root, LIBRARY_DIGEST, "hardway.sh")).mtimeMs;
             assert.equal(run().status, 0);
             assert.equal(fs.statSync(path.join(root, LIBRARY_DIGEST, "hardway.sh")).mtimeMs, mtime, "a second run leaves it alone");
