@@ -90,10 +90,12 @@ describe("phases against stub tools: what each changes on the host, and what its
         });
     }
 
+    /** The repository file the RHEL install writes first (the guide's Docker repository, by default). */
+    const DOCKER_REPO = ["hw_dir /etc/yum.repos.d 0755 root root keep", "hw_file /etc/yum.repos.d/docker-ce-stable.repo 0644 root root none"];
     const installs: [string, string, { containerd?: boolean; noDnf?: boolean }, string[], string[]][] = [
         ["Debian without containerd: Debian's package", "debian", {}, ["apt-get install -y -q -- containerd"], ["apt-get purge -y -q -- containerd"]],
-        ["RHEL without containerd: the guide's containerd.io, with dnf", "rhel", {}, ["dnf install -y -q -- containerd.io"], ["dnf remove -y -q -- containerd.io"]],
-        ["RHEL without containerd or dnf: containerd.io with yum", "rhel", { noDnf: true }, ["yum install -y -q -- containerd.io"], ["yum remove -y -q -- containerd.io"]],
+        ["RHEL without containerd: the guide's containerd.io from its repository, with dnf", "rhel", {}, [...DOCKER_REPO, "dnf install -y -q -- containerd.io"], ["dnf remove -y -q -- containerd.io"]],
+        ["RHEL without containerd or dnf: containerd.io with yum", "rhel", { noDnf: true }, [...DOCKER_REPO, "yum install -y -q -- containerd.io"], ["yum remove -y -q -- containerd.io"]],
         ["a host that has containerd: nothing installed, nothing removed", "debian", { containerd: true }, [], []],
     ];
     for (const [name, family, has, created, undone] of installs) {
