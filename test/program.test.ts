@@ -270,7 +270,7 @@ describe("program under mocks: variations", () => {
         const mocks = new ProgramMocks(testCa());
         await assert.rejects(
             runProgram(baseConfig({ clusterCidr: "10.244.0.0/33" }), mocks),
-            /hardway-workers:clusterCidr: "10\.244\.0\.0\/33" is not a valid CIDR/,
+            { message: 'invalid stack config:\n  - hardway-workers:clusterCidr: "10.244.0.0/33" is not a valid CIDR (expected e.g. "10.244.0.0/16")' },
         );
         assert.equal(mocks.resources.length, 0);
     });
