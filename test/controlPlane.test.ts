@@ -8,7 +8,7 @@ import { ControlPlaneOutputs, checkStackName, mergeControlPlane } from "../compo
 import { ConfigError, validateConfig } from "../components/config/validate";
 import { ProgramMocks } from "./support/mocks";
 import { makeCa, makeCsr, rsaKeyPem, signCsr } from "./support/pki";
-import { baseConfig, runProgram, testCa } from "./support/program";
+import { GUIDE_NODES, baseConfig, runProgram, testCa } from "./support/program";
 
 const STACK = "acme/control-plane/prod";
 const PEM_A = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
@@ -113,7 +113,8 @@ describe("controlPlaneStack: the program under mocks reads a second stack", () =
 
     /** The stack's config without what the control plane stack gives. */
     function config(extra: Record<string, unknown> = {}): Record<string, unknown> {
-        const c = baseConfig({ controlPlaneStack: STACK });
+        // One node: the program's time is mostly per node.
+        const c = baseConfig({ controlPlaneStack: STACK, nodes: [GUIDE_NODES[2]] });
         delete c["apiServer"];
         delete c["caCertPem"];
         return { ...c, ...extra };
@@ -179,7 +180,7 @@ describe("controlPlaneStack: the program under mocks reads a second stack", () =
     });
 
     it("without controlPlaneStack registers no reference and exports no control plane version", async () => {
-        const run = await runProgram(baseConfig(), new ProgramMocks(ca), "main");
+        const run = await runProgram(baseConfig({ nodes: [GUIDE_NODES[2]] }), new ProgramMocks(ca), "main");
         assert.equal(run.mocks.ofType("pulumi:pulumi:StackReference").length, 0);
         assert.equal(run.outputs.controlPlaneVersion, undefined);
     });
