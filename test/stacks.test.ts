@@ -5,7 +5,6 @@
  * values, and a broken one fails naming the field.
  */
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
 import * as fs from "fs";
 import * as path from "path";
 import * as YAML from "yaml";
@@ -15,19 +14,9 @@ import { RawConfig } from "../components/config/types";
 import { ConfigError, validateConfig } from "../components/config/validate";
 import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { testCa, testSshKey } from "./support/program";
+import { stackFiles, stackNameOf } from "./support/stacks";
 
 const REPO = path.resolve(__dirname, "..");
-
-/** The stack files in the repository (git's list: the lab's, e2e's and bench's own are ignored files). */
-export function stackFiles(): string[] {
-    const listed = execFileSync("git", ["ls-files", "--cached", "--others", "--exclude-standard", "--", "Pulumi.*.yaml"], { cwd: REPO, encoding: "utf8" });
-    return listed
-        .split("\n")
-        .filter((f) => /^Pulumi\.[^/]+\.yaml$/.test(f))
-        .sort();
-}
-
-export const stackNameOf = (file: string) => file.replace(/^Pulumi\.(.+)\.yaml$/, "$1");
 
 interface StackFile {
     environment?: string[];
