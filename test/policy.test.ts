@@ -100,6 +100,8 @@ function resource(stack: string, type: string, name: string, props: Record<strin
         parent,
         dependencies: [],
         propertyDependencies: {},
+        isType: () => false,
+        asType: () => undefined,
     } as PolicyResource;
 }
 
