@@ -167,6 +167,11 @@ export const CONFIG_SCHEMA = {
         required: true,
         doc: "JSON list of `{name, fqdn, ip, role}`, optionally `sshHost`, `sshPort`, `hostKey`, `labels`, `taints`",
     },
+    controlPlaneStack: {
+        kind: "string",
+        secret: false,
+        doc: "`org/project/stack` whose outputs give apiServer, caCertPem, caBundlePem, apiAdminCertPem/apiAdminKeyPem (controlPlane.ts)",
+    },
 } as const satisfies Record<string, KeySpec>;
 
 export type ConfigKey = keyof typeof CONFIG_SCHEMA;

@@ -24,6 +24,7 @@ import {
     profileFor,
     proxyModeSupported,
 } from "../kube/versions";
+import { checkStackName } from "./controlPlane";
 import { DEFAULTS, NODE_DEFAULTS, defaultCgroupDriver, defaultDownloads, defaultPackageRepos } from "./defaults";
 import { CONFIG_SCHEMA, KNOWN_KEYS, NAMESPACE } from "./schema";
 import type { DownloadConfig, NodeConfig, PackageRepos, RawConfig, RpmRepo, WorkerConfig } from "./types";
@@ -267,6 +268,12 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
     }
     const nodeReadyTimeoutSeconds = integer(raw, "nodeReadyTimeoutSeconds", p);
     const drainTimeoutSeconds = integer(raw, "drainTimeoutSeconds", p);
+
+    // The control plane's stack (read.ts has merged its outputs in already).
+    const controlPlaneStack = str(raw, "controlPlaneStack", p, "") as string;
+    if (controlPlaneStack && checkStackName(controlPlaneStack)) {
+        p.add("controlPlaneStack", checkStackName(controlPlaneStack) as string);
+    }
 
     const downloads = validateDownloads(raw["downloads"], version, p);
     const packageRepos = validatePackageRepos(raw["packageRepos"], p);
