@@ -143,7 +143,7 @@ describe("config validation", () => {
         [
             "a misspelt node key",
             withNode(0, { address: "1.2.3.4" }),
-            "hardway-workers:nodes[0].address: is not a known node key (known: name, fqdn, ip, role, sshHost, sshPort, hostKey, labels, taints)",
+            "hardway-workers:nodes[0].address: is not a known node key (known: name, fqdn, ip, role, sshHost, sshPort, hostKey, labels, taints, forgetOldHost)",
         ],
         ["no nodes", baseConfig({ nodes: [] }), "hardway-workers:nodes: is empty: list at least one node"],
         ["a bad checksum", baseConfig({ downloads: { sha256: { kubelet: "abc" } } }), 'hardway-workers:downloads.sha256.kubelet: "abc" is not a lower-case hex sha256'],

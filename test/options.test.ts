@@ -71,7 +71,8 @@ describe("resource options, as the engine receives them", () => {
 
     it("every node command deletes before it replaces (old and new touch the same files)", () => {
         const commands = [...registered.values()].filter((r) => r.type === "command:remote:Command");
-        assert.equal(commands.length, GUIDE_NODES.length * 6);
+        // Six phases and the host binding per node.
+        assert.equal(commands.length, GUIDE_NODES.length * 7);
         for (const c of commands) {
             assert.equal(c.deleteBeforeReplace, true, c.name);
         }

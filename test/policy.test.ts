@@ -179,16 +179,16 @@ describe("policy pack: each validation with the arguments the engine sends", () 
 
 describe("policy pack: on the program's own resources (under mocks)", () => {
     it("finds every command of a node without hostKey, and none once every node pins one", async () => {
-        // One node each (the program's time is mostly per node): its six commands.
+        // One node each (the program's time is mostly per node): its seven commands (six phases and the host binding).
         const unpinned = await runProgram(baseConfig({ nodes: [GUIDE_NODES[2]] }));
         const pinned = await runProgram(baseConfig({ nodes: [{ ...GUIDE_NODES[2], hostKey: HOST_KEY }] }));
         const violations = async (run: typeof unpinned) => {
             const commands = run.mocks.ofType(REMOTE_COMMAND);
-            assert.equal(commands.length, 6);
+            assert.equal(commands.length, 7);
             const found = await Promise.all(commands.map((c) => runResourcePolicy(resource("dev", c.type, c.name, c.inputs))));
             return found.flat().length;
         };
-        assert.equal(await violations(unpinned), 6);
+        assert.equal(await violations(unpinned), 7);
         assert.equal(await violations(pinned), 0);
     });
 
