@@ -4,21 +4,11 @@ import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
 import { KNOWN_KEYS } from "../components/config/schema";
 import { RawConfig } from "../components/config/types";
-import { ConfigError, validateConfig } from "../components/config/validate";
+import { validateConfig } from "../components/config/validate";
 import { makeCa, makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { GUIDE_NODES, baseConfig, testCa } from "./support/program";
+import { configProblems } from "./support/config";
 
-function problems(raw: RawConfig): string[] {
-    try {
-        validateConfig(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e.problems;
-        }
-        throw e;
-    }
-    return [];
-}
 
 function errorOf(f: () => unknown): string {
     try {
@@ -178,7 +168,7 @@ describe("config validation", () => {
 
     for (const [what, raw, message] of cases) {
         it(`rejects ${what}`, () => {
-            assert.deepEqual(problems(raw), [message]);
+            assert.deepEqual(configProblems(raw), [message]);
         });
     }
 
@@ -244,7 +234,7 @@ describe("config validation", () => {
     ];
     for (const [what, raw, messages] of more) {
         it(`rejects ${what}`, () => {
-            assert.deepEqual(problems(raw), messages);
+            assert.deepEqual(configProblems(raw), messages);
         });
     }
 
@@ -319,7 +309,7 @@ describe("config validation", () => {
     });
 
     it("reports every bad field at once", () => {
-        const found = problems(baseConfig({ clusterCidr: "nope", kubeProxyMode: "x", nodes: [{ name: "A", fqdn: "a", ip: "1", role: "boss" }] }));
+        const found = configProblems(baseConfig({ clusterCidr: "nope", kubeProxyMode: "x", nodes: [{ name: "A", fqdn: "a", ip: "1", role: "boss" }] }));
         assert.deepEqual(found, [
             'hardway-workers:clusterCidr: "nope" is not a valid CIDR (expected e.g. "10.244.0.0/16")',
             'hardway-workers:kubeProxyMode: "x" is not one of ipvs, iptables, nftables',
@@ -363,7 +353,7 @@ describe("config validation", () => {
         ]).toString();
         fs.rmSync(dir, { recursive: true });
         assert.doesNotThrow(() => validateConfig(baseConfig({ caCertPem: certPem, caKeyPem: keyPem })));
-        assert.deepEqual(problems(baseConfig({ caCertPem: certPem, caKeyPem: testCa().keyPem })), [
+        assert.deepEqual(configProblems(baseConfig({ caCertPem: certPem, caKeyPem: testCa().keyPem })), [
             "hardway-workers:caKeyPem: does not match caCertPem: the certificate was not made from this key",
         ]);
     });

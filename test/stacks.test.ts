@@ -11,10 +11,11 @@ import * as YAML from "yaml";
 import { mergeControlPlane } from "../components/config/controlPlane";
 import { KNOWN_KEYS, NAMESPACE, SECRET_KEYS } from "../components/config/schema";
 import { RawConfig } from "../components/config/types";
-import { ConfigError, validateConfig } from "../components/config/validate";
+import { validateConfig } from "../components/config/validate";
 import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
 import { testCa, testSshKey } from "./support/program";
 import { stackFiles, stackNameOf } from "./support/stacks";
+import { configProblems } from "./support/config";
 
 const REPO = path.resolve(__dirname, "..");
 
@@ -98,17 +99,6 @@ function rawConfigOf(file: string, drop: string[] = []): RawConfig {
     return raw;
 }
 
-function problemsOf(raw: RawConfig): string[] {
-    try {
-        validateConfig(raw);
-        return [];
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e.problems;
-        }
-        throw e;
-    }
-}
 
 describe("stack files and their ESC environments", () => {
     it("are dev, staging and prod", () => {
@@ -142,7 +132,7 @@ describe("stack files and their ESC environments", () => {
             });
 
             it("validates with the program's validator, its placeholders filled in", () => {
-                assert.deepEqual(problemsOf(rawConfigOf(file)), []);
+                assert.deepEqual(configProblems(rawConfigOf(file)), []);
                 const c = validateConfig(rawConfigOf(file));
                 assert.equal(c.nodes.length, (readStack(file).config[`${NAMESPACE}:nodes`] as unknown[]).length);
             });
@@ -150,11 +140,11 @@ describe("stack files and their ESC environments", () => {
             it("fails naming the field when a node's address is broken", () => {
                 const raw = rawConfigOf(file);
                 const nodes = (raw["nodes"] as Record<string, unknown>[]).map((n, i) => (i === 0 ? { ...n, ip: "10.0.0.256" } : n));
-                assert.deepEqual(problemsOf({ ...raw, nodes }), ['hardway-workers:nodes[0].ip: "10.0.0.256" is not a valid IPv4 or IPv6 address']);
+                assert.deepEqual(configProblems({ ...raw, nodes }), ['hardway-workers:nodes[0].ip: "10.0.0.256" is not a valid IPv4 or IPv6 address']);
             });
 
             it("fails naming the field when the SSH key is missing", () => {
-                assert.deepEqual(problemsOf(rawConfigOf(file, ["sshPrivateKey"])), ["hardway-workers:sshPrivateKey: is required"]);
+                assert.deepEqual(configProblems(rawConfigOf(file, ["sshPrivateKey"])), ["hardway-workers:sshPrivateKey: is required"]);
             });
         });
     }
