@@ -6,7 +6,7 @@
  */
 import * as pulumi from "@pulumi/pulumi";
 import { BootstrapToken } from "./components/bootstrap-token/component";
-import { loadConfig } from "./components/config/read";
+import { controlPlaneVersion as readControlPlaneVersion, loadConfig } from "./components/config/read";
 import { WorkerNode } from "./components/node/workerNode";
 import { formatVersion, proxyModeDeprecated } from "./components/kube/versions";
 import { dropSdkStackTraces, silenceSdkDebugLog } from "./components/sdkDebugLog";
@@ -40,6 +40,12 @@ const access = cluster.apiAdmin
       )
     : undefined;
 
+if (!access) {
+    pulumi.log.warn(
+        "no API credentials (apiAdminCertPem, apiAdminKeyPem): disruptive updates are not rolled out maxUnavailable nodes at a time, and no node is drained first; they go in the engine's order",
+    );
+}
+
 const token = new BootstrapToken("bootstrap", {
     token: cluster.bootstrapToken,
     ttlHours: cluster.bootstrapTokenTtlHours,
@@ -58,6 +64,9 @@ const workers = cluster.nodes.map(
 );
 
 export const kubernetesVersion = formatVersion(cluster.kubernetesVersion);
+/** Read by the policy pack (policy/): the proxy mode, and the control plane's version when controlPlaneStack exports it. */
+export const kubeProxyMode = cluster.kubeProxyMode;
+export const controlPlaneVersion = readControlPlaneVersion();
 export const bootstrapTokenId = token.tokenId;
 export const bootstrapToken = token.token;
 /** Apply on the control plane: `pulumi stack output --show-secrets bootstrapManifests | kubectl apply -f -`. */

@@ -16,7 +16,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { CheckReport, nextDrift, parseCheckReport } from "./driftReport";
 import { watchEngine } from "./engineWatch";
 import { lazyProvider } from "./lazy";
-import { SshTarget, addressOf, sshExec } from "./ssh";
+import { SshTarget, addressOf, shellQuote, sshExec } from "./ssh";
 import { hasUnknown } from "./unknown";
 
 // Loaded by the engine's dynamic provider host: leave with the engine.
@@ -25,12 +25,19 @@ watchEngine();
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const NODE_STATE_VERSION = "1";
 
-/** The check, as the login shell runs it: read-only, no lock, no secret. */
-export const CHECK_COMMAND = "HW_COMPONENT=check HW_READONLY=1 bash -c '. /usr/local/lib/hardway/v1/hardway.sh && hw_check'";
+/**
+ * The check of one owner's phases (the node's name: components/node/owner.ts),
+ * as the login shell runs it: read-only, no lock, no secret.
+ */
+export function checkCommand(owner: string): string {
+    return `HW_OWNER=${shellQuote(owner)} HW_COMPONENT=check HW_READONLY=1 bash -c '. /usr/local/lib/hardway/v1/hardway.sh && hw_check'`;
+}
 
 export interface NodeStateInputs {
     connection: SshTarget;
     nodeName: string;
+    /** Whose journals and manifests on the host are this node's (HW_OWNER). */
+    owner: string;
     /** The phases (HW_COMPONENT) the program runs on this node. */
     phases: string[];
     version: string;
@@ -42,11 +49,11 @@ export interface NodeStateInputs {
 export const TIMEOUTS = { connectMs: 15_000, checkMs: 120_000 };
 
 /** Runs the check on the node; any failure names the node and its address. */
-export async function checkNode(inputs: Pick<NodeStateInputs, "connection" | "nodeName">, timeouts = TIMEOUTS): Promise<CheckReport> {
+export async function checkNode(inputs: Pick<NodeStateInputs, "connection" | "nodeName" | "owner">, timeouts = TIMEOUTS): Promise<CheckReport> {
     const where = `node ${inputs.nodeName} (${addressOf(inputs.connection)})`;
     let r;
     try {
-        r = await sshExec(inputs.connection, CHECK_COMMAND, timeouts.connectMs, timeouts.checkMs);
+        r = await sshExec(inputs.connection, checkCommand(inputs.owner), timeouts.connectMs, timeouts.checkMs);
     } catch (e) {
         throw new Error(`${where}: the drift check could not run: ${(e as Error).message}; its last known state is kept, and this refresh fails rather than report no drift`);
     }
@@ -73,6 +80,9 @@ export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
                 failures.push({ property: `connection.${k}`, reason: `connection.${k} is required` });
             }
         }
+        if (!hasUnknown(news.owner) && (typeof news.owner !== "string" || news.owner === "")) {
+            failures.push({ property: "owner", reason: "owner is required" });
+        }
         // The drift is not the program's to set: it comes from the last read.
         return { inputs: { ...news, drift: olds?.drift ?? {} }, failures };
     },
@@ -81,6 +91,7 @@ export const nodeStateProvider: pulumi.dynamic.ResourceProvider = {
         const changed =
             !sameTarget(olds.connection, news.connection) ||
             olds.nodeName !== news.nodeName ||
+            olds.owner !== news.owner ||
             olds.version !== news.version ||
             JSON.stringify(olds.phases) !== JSON.stringify(news.phases);
         return { changes: changed, replaces: [], deleteBeforeReplace: false };
@@ -112,6 +123,7 @@ const nodeStateProviderLazy = lazyProvider("nodeState", "nodeStateProvider");
 export interface NodeStateArgs {
     connection: pulumi.Input<SshTarget>;
     nodeName: string;
+    owner: string;
     phases: string[];
 }
 

@@ -38,6 +38,11 @@ export function parseHostKey(line: string): { type: string; blob: Buffer } {
 }
 
 /** `user@host:port`, for messages. */
+/** TEXT as one word of a POSIX shell command line. */
+export function shellQuote(text: string): string {
+    return `'${text.replace(/'/g, `'\\''`)}'`;
+}
+
 export function addressOf(t: SshTarget): string {
     return `${t.user ?? "root"}@${t.host}:${t.port ?? 22}`;
 }

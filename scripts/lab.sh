@@ -7,6 +7,7 @@
 #      install keeps them (scripts/plugins.ts); `pulumi plugin install`
 #      downloads them on a machine that can reach the plugin downloads
 #   4. the `lab` stack on a file backend, configured from lab.json, and `pulumi up`
+#      with the policy pack (policy/)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 

@@ -8,6 +8,8 @@ import * as path from "path";
 import { ConfigMap, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 
 export const REPO = path.resolve(__dirname, "..");
+/** The policy pack's folder: `--policy-pack` of `npm run lab` and the workflows. */
+export const POLICY_PACK = path.join(REPO, "policy");
 export const LAB_DIR = process.env["LAB_DIR"] ?? "/var/lib/hardway-lab";
 
 export interface LabNode {
@@ -136,7 +138,8 @@ async function main(): Promise<void> {
     const lab = readLab();
     const stack = await labStack();
     await stack.setAllConfig(labConfig(lab));
-    const result = await stack.up({ onOutput: (s) => process.stdout.write(s), color: "never" });
+    // The policy pack (policy/, compiled to bin/policy by the build) checks the preview.
+    const result = await stack.up({ onOutput: (s) => process.stdout.write(s), color: "never", policyPacks: [POLICY_PACK] });
     process.stdout.write(`\nlab: pulumi up ${result.summary.result}: ${JSON.stringify(result.summary.resourceChanges)}\n`);
 }
 

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Installs everything the project needs on a fresh Debian machine, from the
 # repo's own files: Debian packages (scripts/system-packages.txt), containerd
-# 2.x built from its Go module (lab/k8s-build.sh containerd) and the npm
-# packages pinned in package-lock.json; then compiles the program to bin/.
-# Safe to run again.
+# 2.x built from its Go module (lab/k8s-build.sh containerd), the npm
+# packages pinned in package-lock.json (the program's and the policy pack's,
+# policy/); builds actionlint (the workflows' linter) from its Go module into
+# a cache; then compiles the program to bin/. Safe to run again.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -31,5 +32,18 @@ bash lab/k8s-build.sh containerd >/dev/null
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
 	npm ci --no-audit --no-fund
 fi
-# The program runs compiled (Pulumi.yaml's main: bin/index.js).
+# actionlint, built from its Go module with the machine's Go settings (GOPROXY
+# and all), cached outside the repository like scripts/toolchain.sh's CLI. The
+# fast suite runs it on .github/workflows (test/workflows.test.ts finds it
+# by ACTIONLINT_VERSION below).
+ACTIONLINT_VERSION="v1.7.12"
+actionlint_dir="${HARDWAY_CACHE:-$HOME/.cache/hardway-workers}/actionlint-${ACTIONLINT_VERSION}"
+if [ ! -x "$actionlint_dir/actionlint" ]; then
+	command -v go >/dev/null 2>&1 || { echo "setup: go is required to build actionlint" >&2; exit 1; }
+	echo "setup: building actionlint ${ACTIONLINT_VERSION} into $actionlint_dir" >&2
+	mkdir -p "$actionlint_dir"
+	GOBIN="$actionlint_dir" GOFLAGS="-buildvcs=false" go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}" >&2
+fi
+
+# The program runs compiled (Pulumi.yaml's main: bin/main.js).
 npm run --silent build

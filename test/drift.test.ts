@@ -13,10 +13,10 @@ import * as os from "os";
 import * as path from "path";
 import { Server, utils } from "ssh2";
 import { withRepairMarker } from "../components/node/command";
-import { LIBRARY_PATH, dirStep, fileStep, nodeScript, serviceStep, shq, stdinOf } from "../components/node/scripts";
+import { LIBRARY, LIBRARY_PATH, dirStep, fileStep, nodeScript, serviceStep, shq, stdinOf } from "../components/node/scripts";
 import { NODE_PHASES } from "../components/node/workerNode";
 import { CheckReport, nextDrift, parseCheckReport, repairMarker } from "../providers/driftReport";
-import { CHECK_COMMAND, checkNode, nodeStateProvider } from "../providers/nodeState";
+import { checkCommand, checkNode, nodeStateProvider } from "../providers/nodeState";
 import { lazyProvider } from "../providers/lazy";
 import { parseHostKey } from "../providers/ssh";
 import { ProgramMocks } from "./support/mocks";
@@ -76,9 +76,12 @@ describe("drift: the node library's manifests and check, run for real in a scrat
         return { status: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
     };
     const phase = (command: string, stdin = "") => run(innerScript(command).replace(`. ${LIBRARY_PATH}`, () => `. ${shq(LIBRARY_FILE)}`), stdin);
-    /** The check as NodeState runs it, on the scratch root. */
-    const check = () => {
-        const r = run(`HW_COMPONENT=check; . ${shq(LIBRARY_FILE)} && hw_check`, "", true);
+    /** The same, as an owner runs it (withOwner: HW_OWNER set for the script). */
+    const phaseOf = (owner: string, command: string, stdin = "") =>
+        run(`HW_OWNER=${shq(owner)}\n` + innerScript(command).replace(`. ${LIBRARY_PATH}`, () => `. ${shq(LIBRARY_FILE)}`), stdin);
+    /** The check as NodeState runs it, on the scratch root (of one owner, or of the older layout). */
+    const check = (owner?: string) => {
+        const r = run(`${owner ? `HW_OWNER=${shq(owner)}; ` : ""}HW_COMPONENT=check; . ${shq(LIBRARY_FILE)} && hw_check`, "", true);
         assert.equal(r.status, 0, r.stderr);
         assert.equal(r.stderr, "");
         return r.stdout;
@@ -179,6 +182,23 @@ describe("drift: the node library's manifests and check, run for real in a scrat
         assert.deepEqual(Object.keys(parseCheckReport(check()).runs).sort(), ["demo", "empty"]);
     });
 
+    it("each owner's check reads only its own manifests; an owner's first run takes over the older layout's", () => {
+        const a = phaseOf("worker-a", create, stdinOf({ key: KEY }));
+        assert.equal(a.status, 0, a.stderr);
+        assert.ok(!fs.existsSync(p("state", "demo")), "the older layout's phase moved to its owner");
+        assert.ok(fs.existsSync(p("state", "owners", "worker-a", "demo", "manifest")));
+        const b = phaseOf("worker-b", nodeScript("empty", ["true"]));
+        assert.equal(b.status, 0, b.stderr);
+        fs.writeFileSync(p("etc", "app.yaml"), "a: 2\n");
+        const ofA = parseCheckReport(check("worker-a"));
+        assert.deepEqual(ofA.items, [{ phase: "demo", path: p("etc", "app.yaml"), drift: "content" }]);
+        assert.deepEqual(Object.keys(ofA.runs), ["demo"]);
+        const ofB = parseCheckReport(check("worker-b"));
+        assert.deepEqual(ofB.items, [], "the file worker-a manages is not worker-b's drift");
+        assert.deepEqual(Object.keys(ofB.runs), ["empty"]);
+        assert.deepEqual(parseCheckReport(check()), { items: [], runs: {} }, "nothing is left in the older layout");
+    });
+
     it("a failed run keeps the manifest of the last good one", () => {
         const good = fs.readFileSync(p("state", "demo", "manifest"), "utf8");
         const failing = nodeScript("demo", [fileStep({ path: p("etc", "other"), mode: "0644", owner: "root", group: "root", effect: "none", content: "x" }), "false"]);
@@ -259,6 +279,12 @@ describe("drift: what NodeState keeps per phase", () => {
 });
 
 describe("drift: the program", () => {
+    it("checks the phases the node library undoes, in the library's order (HW_PHASES)", () => {
+        const m = /^HW_PHASES=\(([^)]*)\)$/m.exec(LIBRARY);
+        assert.ok(m, "the library names its phases");
+        assert.deepEqual(m[1].split(" "), NODE_PHASES);
+    });
+
     it("gives each node a NodeState over the commands' connection, checking each of the node's phases", async () => {
         const run = await runProgram(baseConfig());
         const states = run.mocks.ofType("pulumi-nodejs:dynamic/hardway:NodeState");
@@ -268,8 +294,15 @@ describe("drift: the program", () => {
             const c = run.mocks.named(`${node}-system`).inputs.connection;
             assert.deepEqual(s.inputs.connection, { host: c.host, port: c.port, user: c.user, privateKey: c.privateKey });
             assert.deepEqual(s.inputs.phases, NODE_PHASES);
+            assert.equal(s.inputs.owner, node, "the owner whose journals the node's commands keep");
         }
-        const components = run.mocks.ofType("command:remote:Command").map((c) => /^HW_COMPONENT=(\S+)$/m.exec(c.inputs.create)?.[1]);
+        // The host binding has no create: it runs nothing to check.
+        const creating = run.mocks.ofType("command:remote:Command").filter((c) => c.inputs.create !== undefined);
+        assert.deepEqual(
+            run.mocks.ofType("command:remote:Command").filter((c) => c.inputs.create === undefined).map((c) => c.name).sort(),
+            ["cp1-host", "cp2-host", "worker1-host", "worker2-host"],
+        );
+        const components = creating.map((c) => /^HW_COMPONENT=(\S+)$/m.exec(c.inputs.create)?.[1]);
         assert.deepEqual([...new Set(components)].sort(), [...NODE_PHASES].sort(), "NodeState checks exactly the phases the commands run");
     });
 
@@ -355,6 +388,7 @@ describe("drift: NodeState against an SSH server", function () {
     const props = (extra: Record<string, unknown> = {}) => ({
         connection: { host: "127.0.0.1", port: ssh.port, user: "root", privateKey: ssh.privateKey, hostKey: ssh.hostKey },
         nodeName: "worker1",
+        owner: "worker1",
         phases: NODE_PHASES,
         version: "1",
         drift: {},
@@ -370,7 +404,7 @@ describe("drift: NodeState against an SSH server", function () {
             "kube-proxy": "run t1: kube-proxy.service: disabled",
         };
         assert.deepEqual(r, { id: "worker1", props: { ...p, drift }, inputs: { ...p, drift } });
-        assert.equal(ssh.seen.commands.at(-1), CHECK_COMMAND);
+        assert.equal(ssh.seen.commands.at(-1), checkCommand("worker1"));
     });
 
     it("check carries the drift of the last read; diff sees no change from it", async () => {
@@ -414,7 +448,7 @@ describe("drift: NodeState against an SSH server", function () {
         await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
         const port = (silent.address() as net.AddressInfo).port;
         try {
-            await assert.rejects(checkNode({ nodeName: "worker1", connection: { ...props().connection, port } }, { connectMs: 1000, checkMs: 5000 }), {
+            await assert.rejects(checkNode({ nodeName: "worker1", owner: "worker1", connection: { ...props().connection, port } }, { connectMs: 1000, checkMs: 5000 }), {
                 message: `node worker1 (root@127.0.0.1:${port}): the drift check could not run: Timed out while waiting for handshake; its last known state is kept, and this refresh fails rather than report no drift`,
             });
         } finally {
@@ -429,8 +463,13 @@ describe("drift: NodeState against an SSH server", function () {
         assert.equal(r.props.drift.kubelet, "run t1: /etc/kubernetes/kubelet-config.yaml: content");
     });
 
-    it("runs the check through the library's installed path", () => {
-        assert.ok(CHECK_COMMAND.includes(` bash -c '. ${LIBRARY_PATH} && hw_check'`));
+    it("runs the check of one owner through the library's installed path", () => {
+        assert.equal(checkCommand("worker1"), `HW_OWNER='worker1' HW_COMPONENT=check HW_READONLY=1 bash -c '. ${LIBRARY_PATH} && hw_check'`);
+        assert.equal(checkCommand("it's"), `HW_OWNER='it'\\''s' HW_COMPONENT=check HW_READONLY=1 bash -c '. ${LIBRARY_PATH} && hw_check'`);
+    });
+
+    it("check refuses a NodeState without an owner, naming the field", async () => {
+        assert.deepEqual((await nodeStateProvider.check!({}, { ...props(), owner: "" })).failures, [{ property: "owner", reason: "owner is required" }]);
     });
 
     it("reads a pinned host key as the config gives it", () => {

@@ -12,28 +12,18 @@ import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import { defaultPackageRepos } from "../components/config/defaults";
-import type { RawConfig, RpmRepo } from "../components/config/types";
-import { ConfigError, validateConfig } from "../components/config/validate";
+import type { RpmRepo } from "../components/config/types";
+import { validateConfig } from "../components/config/validate";
 import { containerdInstallScript, containerdInstallUndoScript } from "../components/containerd/plan";
 import { renderRpmRepo } from "../components/containerd/render";
 import { kubeProxyScript, kubeProxyUndoScript } from "../components/kube-proxy/plan";
 import { LIBRARY_PATH, nodeScript, parseFacts, shq } from "../components/node/scripts";
 import { systemScript, systemUndoScript } from "../components/system/plan";
 import { baseConfig } from "./support/program";
+import { configProblems } from "./support/config";
 
 const LIBRARY_FILE = path.resolve(__dirname, "../components/node/scripts/hardway.sh");
 
-function problems(raw: RawConfig): string[] {
-    try {
-        validateConfig(raw);
-    } catch (e) {
-        if (e instanceof ConfigError) {
-            return e.problems;
-        }
-        throw e;
-    }
-    return [];
-}
 
 const DOCKER: RpmRepo = {
     id: "docker-ce-stable",
@@ -96,7 +86,7 @@ describe("config: packageRepos", () => {
     ];
     for (const [name, value, expected] of refused) {
         it(`refuses ${name}, naming the field`, () => {
-            assert.deepEqual(problems(baseConfig({ packageRepos: value })), expected);
+            assert.deepEqual(configProblems(baseConfig({ packageRepos: value })), expected);
         });
     }
 

@@ -42,7 +42,7 @@ describe("program under mocks (Kubernetes 1.37.2, the guide's four nodes)", () =
             assert.deepEqual(components(type), names, type);
         }
         const expected = names.flatMap((n) =>
-            ["system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"].map((c) => `${n}-${c}`),
+            ["host", "system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"].map((c) => `${n}-${c}`),
         );
         assert.deepEqual(commands(run).map((c) => c.name).sort(), expected.sort());
         assert.equal(run.mocks.ofType("hardway:cluster:BootstrapToken").length, 1);
@@ -209,6 +209,8 @@ describe("program under mocks: with API administrator credentials", () => {
                 "pulumi-nodejs:dynamic/hardway:NodeLifecycle",
                 "pulumi-nodejs:dynamic/hardway:NodeState",
                 "pulumi-nodejs:dynamic/hardway:Renewal",
+                "pulumi-nodejs:dynamic/hardway:RolloutGate",
+                "pulumi-nodejs:dynamic/hardway:RolloutRelease",
                 "pulumi-nodejs:dynamic/hardway:TokenRegistration",
             ],
         );
@@ -269,7 +271,7 @@ describe("program under mocks: variations", () => {
         const mocks = new ProgramMocks(testCa());
         await assert.rejects(
             runProgram(baseConfig({ clusterCidr: "10.244.0.0/33" }), mocks),
-            /hardway-workers:clusterCidr: "10\.244\.0\.0\/33" is not a valid CIDR/,
+            { message: 'invalid stack config:\n  - hardway-workers:clusterCidr: "10.244.0.0/33" is not a valid CIDR (expected e.g. "10.244.0.0/16")' },
         );
         assert.equal(mocks.resources.length, 0);
     });

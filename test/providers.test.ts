@@ -69,7 +69,7 @@ describe("providers: Kubernetes API paths and objects", () => {
     }
 
     it("refuses a kind it has no REST path for", () => {
-        assert.throws(() => objectPath({ apiVersion: "v1", kind: "Gateway", metadata: { name: "x" } }), /no REST path known for kind Gateway/);
+        assert.throws(() => objectPath({ apiVersion: "v1", kind: "Gateway", metadata: { name: "x" } }), { message: "no REST path known for kind Gateway" });
     });
 
     it("registration objects: the token Secret with base64 data (no stringData), then the three bindings", () => {
@@ -85,7 +85,7 @@ describe("providers: Kubernetes API paths and objects", () => {
         assert.equal(Buffer.from(data["token-id"], "base64").toString(), "abcdef");
         assert.equal(Buffer.from(data["token-secret"], "base64").toString(), "0123456789abcdef");
         assert.equal(Buffer.from(data.expiration, "base64").toString(), "2030-01-01T00:00:00Z");
-        assert.throws(() => registrationObjects({ access: {} as ApiAccess, token: "nope", version: "1" }), /token is not of the form/);
+        assert.throws(() => registrationObjects({ access: {} as ApiAccess, token: "nope", version: "1" }), { message: "token is not of the form <6 chars>.<16 chars> of [a-z0-9]" });
     });
 });
 
@@ -133,7 +133,9 @@ describe("providers: token registration", () => {
     it("create fails with the server's reason", async () => {
         const api = await fakeApi(() => ({ status: 403, body: { message: 'secrets "x" is forbidden: User "bob" cannot patch' } }));
         try {
-            await assert.rejects(tokenRegistrationProvider.create({ access: api.access, token: TOKEN, version: "1" }), /HTTP 403: secrets "x" is forbidden/);
+            await assert.rejects(tokenRegistrationProvider.create({ access: api.access, token: TOKEN, version: "1" }), {
+                message: 'PATCH /api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef?fieldManager=hardway-workers&force=true: HTTP 403: secrets "x" is forbidden: User "bob" cannot patch',
+            });
         } finally {
             await api.close();
         }
@@ -185,7 +187,7 @@ describe("providers: node lifecycle", () => {
     it("gives up after the timeout, naming the node and its last state", async () => {
         const api = await fakeApi(() => ({ status: 200, body: readyNode("False") }));
         try {
-            await assert.rejects(waitForReady(api.access, "worker1", 1, 100), /node worker1 did not become Ready within 1s: Ready=False \(KubeletNotReady: network not ready\)/);
+            await assert.rejects(waitForReady(api.access, "worker1", 1, 100), { message: "node worker1 did not become Ready within 1s: Ready=False (KubeletNotReady: network not ready)" });
         } finally {
             await api.close();
         }
@@ -226,7 +228,7 @@ describe("providers: node lifecycle", () => {
             s.method === "GET" ? { status: 200, body: { items: [pod("db")] } } : s.path.endsWith("/eviction") ? { status: 429, body: { message: "budget" } } : { status: 200 },
         );
         try {
-            await assert.rejects(removeNode(api.access, "worker1", 1, 100), /drain of node worker1 did not finish within 1s; pods left: default\/db \(eviction refused: budget\)/);
+            await assert.rejects(removeNode(api.access, "worker1", 1, 100), { message: "drain of node worker1 did not finish within 1s; pods left: default/db (eviction refused: budget)" });
             assert.ok(!api.seen.some((s) => s.method === "DELETE"), "the Node is not deleted when the drain did not finish");
         } finally {
             await api.close();

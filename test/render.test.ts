@@ -217,6 +217,6 @@ describe("systemd unit serializer", () => {
         assert.equal(text, "[Unit]\nAfter=a.service\nAfter=b.service\n");
     });
     it("refuses a value that spans lines", () => {
-        assert.throws(() => renderUnit([{ name: "Unit", entries: [{ key: "Description", value: "a\nb" }] }]), /may not span lines/);
+        assert.throws(() => renderUnit([{ name: "Unit", entries: [{ key: "Description", value: "a\nb" }] }]), { message: 'a unit value may not span lines: "a\\nb"' });
     });
 });

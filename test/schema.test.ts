@@ -35,7 +35,7 @@ describe("config schema", () => {
 
     it("derives the secret and JSON keys from the table", () => {
         assert.deepEqual([...SECRET_KEYS], ["caKeyPem", "sshPrivateKey", "bootstrapToken", "apiAdminKeyPem"]);
-        assert.deepEqual([...JSON_KEYS].sort(), ["clusterDns", "downloads", "nodes", "packageRepos"]);
+        assert.deepEqual([...JSON_KEYS].sort(), ["clusterDns", "downloads", "nodes", "packageRepos", "rollout"]);
     });
 
     it("gives every key a doc, and every integer its minimum and default, every enum its values", () => {

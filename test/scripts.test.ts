@@ -15,46 +15,52 @@ import { binariesScript, binariesUndoScript } from "../components/binaries/plan"
 import { containerdConfigScript, containerdConfigUndoScript, containerdInstallScript, containerdInstallUndoScript } from "../components/containerd/plan";
 import { kubeProxyScript, kubeProxyUndoScript } from "../components/kube-proxy/plan";
 import { kubeletScript, kubeletUndoScript } from "../components/kubelet/plan";
-import { systemScript, systemUndoScript } from "../components/system/plan";
+import { systemPlanFor, systemScript, systemUndoScript } from "../components/system/plan";
+import { validateConfig } from "../components/config/validate";
+import { hostCleanupScript } from "../components/node/owner";
+import { baseConfig } from "./support/program";
 
 const LIBRARY_FILE = path.resolve(__dirname, "../components/node/scripts/hardway.sh");
 
 /** The script given to bash on fd 3, out of a command's text. */
 function innerScript(command: string): string {
-    const m = /^bash \/dev\/fd\/3 3<<'(HARDWAY_[0-9a-f]+)'\n([\s\S]*)\n\1\n$/.exec(command);
+    const m = /^bash \/dev\/fd\/3 3<<'(HARDWAY_[0-9a-f]{16})'\n([\s\S]*)\n\1\n$/.exec(command);
     assert.ok(m, "a command is `bash /dev/fd/3` with the script as a quoted here-document");
     return m[2];
 }
 
 const download = (name: string) => ({ url: `https://mirror.example/${name}`, sha256: "" });
 const file = { mode: "0644" as const, owner: "root", group: "root", effect: "restart" as const };
-const ALL: [string, string][] = [
-    ["system", systemScript()],
-    ["system undo", systemUndoScript()],
-    ["binaries", binariesScript({ kubelet: download("kubelet"), kubeProxy: download("kube-proxy"), crictl: download("c.tgz"), cni: download("n.tgz") })],
-    ["binaries undo", binariesUndoScript()],
-    ["containerd install", containerdInstallScript()],
-    ["containerd install undo", containerdInstallUndoScript()],
-    ["containerd config", containerdConfigScript({ configToml: "version = 2\n", gid: 998 })],
-    ["containerd config undo", containerdConfigUndoScript()],
+const ALL: [string, () => string][] = [
+    ["system", () => systemScript()],
+    ["system undo", () => systemUndoScript()],
+    ["system with its preflight (ipvs)", () => systemPlanFor({ name: "worker1" }, validateConfig(baseConfig({ kubeProxyMode: "ipvs" }))).create],
+    ["host binding's delete", () => hostCleanupScript("worker1").replace(/^HW_OWNER=worker1 /, "")],
+    ["binaries", () => binariesScript({ kubelet: download("kubelet"), kubeProxy: download("kube-proxy"), crictl: download("c.tgz"), cni: download("n.tgz") })],
+    ["binaries undo", () => binariesUndoScript()],
+    ["containerd install", () => containerdInstallScript()],
+    ["containerd install undo", () => containerdInstallUndoScript()],
+    ["containerd config", () => containerdConfigScript({ configToml: "version = 2\n", gid: 998 })],
+    ["containerd config undo", () => containerdConfigUndoScript()],
     [
         "kubelet",
-        kubeletScript({
-            unit: "kubelet.service",
-            files: [{ ...file, path: "/etc/x", content: "it's 'quoted' $HOME `x`\n" }, { ...file, path: "/etc/k", content: { secret: "key" } }],
-            binary: "/usr/local/sbin/kubelet",
-            wait: true,
-        }),
+        () =>
+            kubeletScript({
+                unit: "kubelet.service",
+                files: [{ ...file, path: "/etc/x", content: "it's 'quoted' $HOME `x`\n" }, { ...file, path: "/etc/k", content: { secret: "key" } }],
+                binary: "/usr/local/sbin/kubelet",
+                wait: true,
+            }),
     ],
-    ["kubelet undo", kubeletUndoScript()],
-    ["kube-proxy", kubeProxyScript({ unit: "kube-proxy.service", files: [], binary: "/usr/local/sbin/kube-proxy", wait: false, ipvs: true })],
-    ["kube-proxy undo", kubeProxyUndoScript()],
+    ["kubelet undo", () => kubeletUndoScript()],
+    ["kube-proxy", () => kubeProxyScript({ unit: "kube-proxy.service", files: [], binary: "/usr/local/sbin/kube-proxy", wait: false, ipvs: true })],
+    ["kube-proxy undo", () => kubeProxyUndoScript()],
 ];
 
 describe("node scripts: static checks", () => {
     for (const [name, command] of ALL) {
         it(`${name}: bash -n and shellcheck pass, with the library it sources`, () => {
-            const script = innerScript(command);
+            const script = innerScript(command());
             assert.ok(script.includes(`\n. ${LIBRARY_PATH}\n`), "it sources the installed library");
             const syntax = spawnSync("bash", ["-n"], { input: script });
             assert.equal(syntax.status, 0, syntax.stderr.toString());
@@ -71,6 +77,23 @@ describe("node scripts: static checks", () => {
         }
     });
 
+    it("phases source the library at /usr/local/lib/hardway/v1/hardway.sh", () => {
+        assert.equal(LIBRARY_PATH, "/usr/local/lib/hardway/v1/hardway.sh");
+        assert.match(nodeScript("demo", ["true"]), /\n\. \/usr\/local\/lib\/hardway\/v1\/hardway\.sh\ntrue\n/);
+    });
+
+    const badNames: [string, string][] = [
+        ["1key", 'secret name "1key" is not a word of letters, digits and \'_\''],
+        ["key-a", 'secret name "key-a" is not a word of letters, digits and \'_\''],
+        ["a key", 'secret name "a key" is not a word of letters, digits and \'_\''],
+        ["", 'secret name "" is not a word of letters, digits and \'_\''],
+    ];
+    for (const [name, message] of badNames) {
+        it(`refuses the secret name ${JSON.stringify(name)} (it must read plainly on stdin and in HW_SECRETS)`, () => {
+            assert.throws(() => nodeScript("demo", [], ["ok_Name1", name]), { message });
+        });
+    }
+
     it("a phase's command sends exactly the secrets its script reads, or the program stops", () => {
         checkSecrets("n-kubelet", ["bootstrapKubeconfig", "kubeletKey"], { kubeletKey: 1, bootstrapKubeconfig: 2 });
         assert.throws(
@@ -84,7 +107,9 @@ describe("node scripts: static checks", () => {
         try {
             fs.mkdirSync(path.join(root, "0123456789abcdef"));
             const prologue = libraryInstall().join("\n").split(LIBRARY_ROOT).join(root);
-            const run = () => spawnSync("bash", ["-c", prologue], { encoding: "utf8" });
+            // As under a strict umask: the modes come from the prologue, not from the umask.
+            const run = () => spawnSync("bash", ["-c", `umask 077\n${prologue}`], { encoding: "utf8" });
+            fs.chmodSync(root, 0o700);
             const first = run();
             assert.equal(first.status, 0, first.stderr);
             assert.equal(first.stderr, "", "a first install says nothing");
@@ -92,6 +117,8 @@ describe("node scripts: static checks", () => {
             assert.equal(fs.readlinkSync(path.join(root, "v1")), LIBRARY_DIGEST);
             assert.deepEqual(fs.readdirSync(root).sort(), [LIBRARY_DIGEST, "v1"].sort());
             assert.equal(modeOf(path.join(root, LIBRARY_DIGEST, "hardway.sh")), "644");
+            assert.equal(modeOf(path.join(root, LIBRARY_DIGEST)), "755");
+            assert.equal(modeOf(root), "755");
             const mtime = fs.statSync(path.join(root, LIBRARY_DIGEST, "hardway.sh")).mtimeMs;
             assert.equal(run().status, 0);
             assert.equal(fs.statSync(path.join(root, LIBRARY_DIGEST, "hardway.sh")).mtimeMs, mtime, "a second run leaves it alone");
@@ -102,7 +129,7 @@ describe("node scripts: static checks", () => {
 
     it("reads facts from the last HW_FACTS line", () => {
         assert.deepEqual(parseFacts('noise\nHW_FACTS {"gid":"1"}\nHW_FACTS {"gid":"998"}\n'), { gid: "998" });
-        assert.throws(() => parseFacts("nothing"), /printed no facts/);
+        assert.throws(() => parseFacts("nothing"), { message: "the node script printed no facts; its output was:\nnothing" });
     });
 });
 
@@ -112,7 +139,9 @@ describe("node scripts: static checks", () => {
  */
 function runInSandbox(root: string, command: string, stdin = ""): { status: number; stdout: string; stderr: string } {
     const script = innerScript(command).replace(`. ${LIBRARY_PATH}`, () => `. ${shq(LIBRARY_FILE)}`);
-    const r = spawnSync("bash", ["-c", script], { input: stdin, env: { ...process.env, HW_ROOT: path.join(root, "state") } });
+    // chown to root needs root: as another user, the script runs as root of its own user namespace.
+    const [cmd, args] = process.getuid?.() === 0 ? ["bash", ["-c", script]] : ["unshare", ["--map-root-user", "bash", "-c", script]];
+    const r = spawnSync(cmd, args, { input: stdin, env: { ...process.env, HW_ROOT: path.join(root, "state") } });
     return { status: r.status ?? -1, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
@@ -120,13 +149,6 @@ const b64 = (s: string) => Buffer.from(s).toString("base64");
 const modeOf = (p: string) => (fs.statSync(p).mode & 0o7777).toString(8);
 
 describe("node script library, run for real in a scratch directory", function () {
-    if (process.getuid?.() !== 0) {
-        // chown to root needs root; CI and the lab run as root.
-        it("needs root to chown (skipped: not root)", function () {
-            this.skip();
-        });
-        return;
-    }
     let root: string;
     beforeEach(() => {
         root = fs.mkdtempSync(path.join(os.tmpdir(), "hw-script-"));

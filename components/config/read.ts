@@ -3,6 +3,13 @@
  * `hardway-workers` namespace (JSON keys parsed), then validated.
  */
 import * as pulumi from "@pulumi/pulumi";
+import {
+    CONTROL_PLANE_OUTPUT_NAMES,
+    CONTROL_PLANE_VERSION_OUTPUT,
+    ControlPlaneOutputs,
+    checkStackName,
+    mergeControlPlane,
+} from "./controlPlane";
 import { JSON_KEYS, NAMESPACE, SECRET_KEYS, specOf } from "./schema";
 import type { RawConfig, WorkerConfig } from "./types";
 import { ConfigError, Problems, validateConfig } from "./validate";
@@ -65,10 +72,66 @@ function splitKey(fullKey: string): [string, string] {
     return i < 0 ? ["", fullKey] : [fullKey.slice(0, i), fullKey.slice(i + 1).replace(/^config:/, "")];
 }
 
+/** The control plane stack's outputs, once readControlPlane has read them. */
+let controlPlane: { stack: string; outputs: ControlPlaneOutputs } | undefined;
+
+/**
+ * With `controlPlaneStack` set: reads the control plane stack's outputs
+ * (controlPlane.ts names them) through a pulumi.StackReference. Runs before
+ * the program (main.ts), because the config is validated synchronously.
+ */
+export async function readControlPlane(): Promise<void> {
+    const stack = new pulumi.Config(NAMESPACE).get("controlPlaneStack");
+    if (!stack || checkStackName(stack)) {
+        return; // unset, or the validator names the bad value
+    }
+    const ref = new pulumi.StackReference("control-plane", { name: stack });
+    const outputs: ControlPlaneOutputs = {};
+    for (const name of [...CONTROL_PLANE_OUTPUT_NAMES, CONTROL_PLANE_VERSION_OUTPUT]) {
+        const details = await ref.getOutputDetails(name);
+        if (details.secretValue !== undefined) {
+            outputs[name] = { value: details.secretValue, secret: true };
+        } else if (details.value !== undefined) {
+            outputs[name] = { value: details.value, secret: false };
+        }
+    }
+    controlPlane = { stack, outputs };
+}
+
+/** The control plane's Kubernetes version, when controlPlaneStack exports one. */
+export function controlPlaneVersion(): string | undefined {
+    return controlPlane ? mergeControlPlane({}, controlPlane.stack, controlPlane.outputs).controlPlaneVersion : undefined;
+}
+
+/** The raw config with the control plane stack's outputs merged in (mergeControlPlane decides). */
+function withControlPlane(raw: RawConfig): { raw: RawConfig; problems: string[] } {
+    const stack = raw["controlPlaneStack"];
+    if (typeof stack !== "string" || stack === "" || checkStackName(stack)) {
+        return { raw, problems: [] };
+    }
+    if (!controlPlane || controlPlane.stack !== stack) {
+        return {
+            raw,
+            problems: [`${NAMESPACE}:controlPlaneStack: was not read: the program's entry point (bin/main.js, Pulumi.yaml's main) reads it first`],
+        };
+    }
+    return mergeControlPlane(raw, controlPlane.stack, controlPlane.outputs);
+}
+
 /** Reads and validates the stack config; throws a RunError that names each bad field. */
 export function loadConfig(): WorkerConfig {
     try {
-        return validateConfig(readRawConfig());
+        const merged = withControlPlane(readRawConfig());
+        if (merged.problems.length > 0) {
+            let rest: string[] = [];
+            try {
+                validateConfig(merged.raw);
+            } catch (e) {
+                rest = e instanceof ConfigError ? e.problems : [];
+            }
+            throw new ConfigError([...merged.problems, ...rest]);
+        }
+        return validateConfig(merged.raw);
     } catch (e) {
         if (e instanceof ConfigError) {
             throw new pulumi.RunError(e.message);

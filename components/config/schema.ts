@@ -108,6 +108,11 @@ export const CONFIG_SCHEMA = {
         default: true,
         doc: "after a restart, wait until kubelet and kube-proxy are active and stay up",
     },
+    failCgroupV1: {
+        kind: "bool",
+        secret: false,
+        doc: "the kubelet's `failCgroupV1` (1.31+); unset: the kubelet's default, which refuses cgroup v1 hosts from 1.35; `false` runs them (deprecated)",
+    },
     apiAdminCertPem: {
         kind: "pem",
         secret: false,
@@ -127,6 +132,12 @@ export const CONFIG_SCHEMA = {
         min: 1,
         default: 120,
         doc: "how long a removed node's drain may take before the update fails",
+    },
+    rollout: {
+        kind: "json",
+        secret: false,
+        default: { derived: "{maxUnavailable: 1}" },
+        doc: "`{maxUnavailable: N | \"P%\"}`: how many nodes a disruptive update (kubelet or containerd binary, containerd restart) may take out of the cluster at once; with API credentials",
     },
     downloads: {
         kind: "json",
@@ -155,6 +166,11 @@ export const CONFIG_SCHEMA = {
         secret: false,
         required: true,
         doc: "JSON list of `{name, fqdn, ip, role}`, optionally `sshHost`, `sshPort`, `hostKey`, `labels`, `taints`",
+    },
+    controlPlaneStack: {
+        kind: "string",
+        secret: false,
+        doc: "`org/project/stack` whose outputs give apiServer, caCertPem, caBundlePem, apiAdminCertPem/apiAdminKeyPem (controlPlane.ts)",
     },
 } as const satisfies Record<string, KeySpec>;
 

@@ -22,6 +22,11 @@ export interface NodeConfig {
     labels: Record<string, string>;
     /** Taints to register with; control-plane nodes always carry CONTROL_PLANE_TAINT. */
     taints: Taint[];
+    /**
+     * The node's old address (`host:port`), which cannot be reached to be
+     * cleaned: moving to the new address forgets it instead (owner.ts).
+     */
+    forgetOldHost?: string;
 }
 
 /** Checksums of the downloads, by artifact. Missing ones are read from `<url>.sha256` on the node. */
@@ -85,8 +90,12 @@ export interface WorkerConfig {
     bootstrapTokenTtlHours: number;
     certValidityHours: number;
     certRenewBeforeHours: number;
+    /** Disruptive updates go to at most this many nodes at once (N, or "P%" of the nodes); see providers/rollout.ts. */
+    rollout: { maxUnavailable: number | string };
     /** Wait for kubelet and kube-proxy to be active after a restart. */
     waitForServices: boolean;
+    /** The kubelet's failCgroupV1 (1.31+); unset: the kubelet's default (true from 1.35). Preflight checks the host against it. */
+    failCgroupV1?: boolean;
     /**
      * Administrator credentials for the API server (a client certificate and
      * its key). When given, the program registers the bootstrap token through

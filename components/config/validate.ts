@@ -17,12 +17,14 @@ import {
     MAX_KUBERNETES_MINOR,
     MIN_KUBERNETES,
     Version,
+    atLeast,
     compareVersions,
     formatVersion,
     parseVersion,
     profileFor,
     proxyModeSupported,
 } from "../kube/versions";
+import { checkStackName } from "./controlPlane";
 import { DEFAULTS, NODE_DEFAULTS, defaultCgroupDriver, defaultDownloads, defaultPackageRepos } from "./defaults";
 import { CONFIG_SCHEMA, KNOWN_KEYS, NAMESPACE } from "./schema";
 import type { DownloadConfig, NodeConfig, PackageRepos, RawConfig, RpmRepo, WorkerConfig } from "./types";
@@ -242,6 +244,11 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         );
     }
     const waitForServices = bool(raw, "waitForServices", p, DEFAULTS.waitForServices);
+    const rollout = validateRollout(raw["rollout"], p);
+    const failCgroupV1 = raw["failCgroupV1"] === undefined ? undefined : bool(raw, "failCgroupV1", p, true);
+    if (failCgroupV1 !== undefined && version && !atLeast(version, 1, 31)) {
+        p.add("failCgroupV1", `needs Kubernetes 1.31 or newer: the kubelet of ${formatVersion(version)} has no such setting`);
+    }
 
     // API administrator credentials: both or neither.
     const adminCert = str(raw, "apiAdminCertPem", p, "") as string;
@@ -261,6 +268,12 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
     }
     const nodeReadyTimeoutSeconds = integer(raw, "nodeReadyTimeoutSeconds", p);
     const drainTimeoutSeconds = integer(raw, "drainTimeoutSeconds", p);
+
+    // The control plane's stack (read.ts has merged its outputs in already).
+    const controlPlaneStack = str(raw, "controlPlaneStack", p, "") as string;
+    if (controlPlaneStack && checkStackName(controlPlaneStack)) {
+        p.add("controlPlaneStack", checkStackName(controlPlaneStack) as string);
+    }
 
     const downloads = validateDownloads(raw["downloads"], version, p);
     const packageRepos = validatePackageRepos(raw["packageRepos"], p);
@@ -290,6 +303,8 @@ export function validateConfig(raw: RawConfig, now: Date = new Date()): WorkerCo
         certValidityHours,
         certRenewBeforeHours,
         waitForServices,
+        rollout,
+        ...(failCgroupV1 === undefined ? {} : { failCgroupV1 }),
         apiAdmin: adminCert && adminKey ? { certPem: adminCert.trim() + "\n", keyPem: pulumi.secret(adminKey) } : undefined,
         nodeReadyTimeoutSeconds,
         drainTimeoutSeconds,
@@ -441,7 +456,7 @@ export function checkRpmRepoField(key: (typeof RPM_REPO_KEYS)[number], value: st
     }
 }
 
-const NODE_KEYS = ["name", "fqdn", "ip", "role", "sshHost", "sshPort", "hostKey", "labels", "taints"];
+const NODE_KEYS = ["name", "fqdn", "ip", "role", "sshHost", "sshPort", "hostKey", "labels", "taints", "forgetOldHost"];
 
 function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
     if (rawValue === undefined || rawValue === null || rawValue === "") {
@@ -565,8 +580,26 @@ function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
         if (role === "control-plane" && !taints.some((t) => t.key === CONTROL_PLANE_TAINT.key)) {
             taints.unshift({ ...CONTROL_PLANE_TAINT });
         }
+        const forgetText = text("forgetOldHost", false);
+        const forgetOldHost = forgetText === undefined ? undefined : parseOldHost(forgetText, sshPort);
+        if (typeof forgetOldHost === "object") {
+            p.add(f("forgetOldHost"), forgetOldHost.error);
+        } else if (forgetOldHost !== undefined && forgetOldHost === `${sshHost}:${sshPort}`) {
+            p.add(f("forgetOldHost"), `${JSON.stringify(forgetText)} is the node's current address; name the old one`);
+        }
         if (name && fqdn && ip && role) {
-            nodes.push({ name, fqdn, ip, role, sshHost, sshPort, hostKey: hostKey?.trim(), labels, taints });
+            nodes.push({
+                name,
+                fqdn,
+                ip,
+                role,
+                sshHost,
+                sshPort,
+                hostKey: hostKey?.trim(),
+                labels,
+                taints,
+                ...(typeof forgetOldHost === "string" ? { forgetOldHost } : {}),
+            });
         }
     });
     if (rawValue.length === 0) {
@@ -576,6 +609,53 @@ function validateNodes(rawValue: unknown, p: Problems): NodeConfig[] {
 }
 
 // The small validators: each returns an error text without the field name, or undefined.
+
+/** rollout: `{maxUnavailable: N | "P%"}`, default `{maxUnavailable: 1}`. */
+export function validateRollout(value: unknown, p: Problems): { maxUnavailable: number | string } {
+    const fallback = { maxUnavailable: 1 };
+    if (value === undefined || value === null || value === "") {
+        return fallback;
+    }
+    if (!isObject(value)) {
+        p.add("rollout", 'must be an object {maxUnavailable: N | "P%"}');
+        return fallback;
+    }
+    for (const key of Object.keys(value)) {
+        if (key !== "maxUnavailable") {
+            p.add(`rollout.${key}`, "is not a known rollout key (known: maxUnavailable)");
+        }
+    }
+    const m = value.maxUnavailable;
+    if (m === undefined) {
+        return fallback;
+    }
+    if (typeof m === "number" && Number.isInteger(m) && m >= 1) {
+        return { maxUnavailable: m };
+    }
+    if (typeof m === "string" && /^\d+%$/.test(m) && Number(m.slice(0, -1)) >= 1 && Number(m.slice(0, -1)) <= 100) {
+        return { maxUnavailable: m };
+    }
+    p.add("rollout.maxUnavailable", `${JSON.stringify(m)} is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")`);
+    return fallback;
+}
+
+/**
+ * A node's old address, `host` or `host:port` (an IPv6 address as `[addr]:port`
+ * or bare), as `host:port` (the port defaults to the node's sshPort).
+ */
+export function parseOldHost(value: string, defaultPort: number): string | { error: string } {
+    const bracketed = /^\[([0-9a-fA-F:.]+)\](?::(\d+))?$/.exec(value);
+    const plain = /^([^:\s]+)(?::(\d+))?$/.exec(value);
+    const [host, portText] = bracketed ? [bracketed[1], bracketed[2]] : plain ? [plain[1], plain[2]] : [value, undefined];
+    if (checkIp(host) && (bracketed || checkNodeName(host))) {
+        return { error: `${JSON.stringify(value)} is not an address: expected host or host:port, the node's old sshHost and sshPort` };
+    }
+    const port = portText === undefined ? defaultPort : Number(portText);
+    if (!Number.isInteger(port) || port < 1 || port > 65535) {
+        return { error: `${JSON.stringify(value)} has no valid TCP port (1-65535)` };
+    }
+    return `${host}:${port}`;
+}
 
 export function checkIp(value: string): string | undefined {
     if (!ipaddr.isValid(value) || !(ipaddr.IPv4.isValidFourPartDecimal(value) || ipaddr.IPv6.isValid(value))) {

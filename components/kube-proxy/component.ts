@@ -26,6 +26,7 @@ export class KubeProxyService extends pulumi.ComponentResource {
             `${name}-kube-proxy`,
             {
                 connection,
+                owner: args.ctx.owner,
                 create: this.certificate.certPem.apply((certPem) => plan(certPem).create),
                 delete: kubeProxyUndoScript(),
                 secrets,

@@ -6,6 +6,7 @@
 import type { NodeConfig, WorkerConfig } from "../config/types";
 import { renderCertKubeconfig } from "../kube/kubeconfig";
 import { PATHS } from "../kube/paths";
+import { formatVersion } from "../kube/versions";
 import { CertificateSpec, PhasePlan, ROOT_FILE, clusterRefOf, nodeCertificate } from "../node/plan";
 import { FileStep, ServiceStep, fileStep, nodeScript, secretNames, serviceStep, shq, undoScript } from "../node/scripts";
 import { renderKubeProxyConfig, renderKubeProxyUnit } from "./render";
@@ -14,7 +15,8 @@ export type KubeProxyNode = Pick<NodeConfig, "name">;
 export type KubeProxyCluster = Pick<
     WorkerConfig,
     "profile" | "kubeProxyMode" | "clusterCidr" | "clusterName" | "apiServer" | "caBundlePem" | "waitForServices"
->;
+> &
+    Partial<Pick<WorkerConfig, "kubernetesVersion">>;
 
 export interface KubeProxyPlanInput {
     node: KubeProxyNode;
@@ -77,7 +79,7 @@ export function kubeProxyPlan(k: KubeProxyPlanInput): KubeProxyPlan {
         services: [service],
         packages: ipvs ? ["ipvsadm"] : [],
         binary: PATHS.kubeProxy,
-        create: kubeProxyScript({ ...service, files, binary: PATHS.kubeProxy, ipvs }),
+        create: kubeProxyScript({ ...service, files, binary: PATHS.kubeProxy, ipvs, version: k.cluster.kubernetesVersion && formatVersion(k.cluster.kubernetesVersion) }),
         delete: kubeProxyUndoScript(),
     };
 }
@@ -89,12 +91,15 @@ export interface KubeProxyScriptInput {
     binary: string;
     wait: boolean;
     ipvs: boolean;
+    /** The Kubernetes version: a new one runs the phase again, whose hw_watch restarts the service on its new binary. */
+    version?: string;
 }
 
 export function kubeProxyScript(k: KubeProxyScriptInput): string {
     return nodeScript(
         "kube-proxy",
         [
+            ...(k.version === undefined ? [] : [`# kube-proxy ${k.version}: a new binary restarts the service (hw_watch).`]),
             ...(k.ipvs ? ["command -v ipvsadm >/dev/null 2>&1 || hw_pkg ipvsadm"] : []),
             ...k.files.map(fileStep),
             `hw_watch ${shq(k.binary)}`,

@@ -32,6 +32,7 @@ export class KubeletService extends pulumi.ComponentResource {
             `${name}-kubelet`,
             {
                 connection,
+                owner: args.ctx.owner,
                 create: this.certificate.certPem.apply((certPem) => plan(certPem).create),
                 delete: kubeletUndoScript(),
                 secrets,

@@ -8,6 +8,7 @@
 import type { NodeConfig, WorkerConfig } from "../config/types";
 import { renderBootstrapKubeconfig } from "../kube/kubeconfig";
 import { PATHS } from "../kube/paths";
+import { formatVersion } from "../kube/versions";
 import { CertificateSpec, PhasePlan, ROOT_FILE, clusterRefOf, nodeCertificate } from "../node/plan";
 import { FileStep, RuntimeStep, ServiceStep, fileStep, nodeScript, runtimeStep, secretNames, serviceStep, shq, undoScript } from "../node/scripts";
 import { renderLoopbackConf } from "./cni";
@@ -17,7 +18,8 @@ export type KubeletNode = Pick<NodeConfig, "name" | "ip" | "labels" | "taints">;
 export type KubeletCluster = Pick<
     WorkerConfig,
     "kubernetesVersion" | "profile" | "clusterDns" | "clusterDomain" | "cgroupDriver" | "caBundlePem" | "waitForServices"
->;
+> &
+    Partial<Pick<WorkerConfig, "failCgroupV1">>;
 
 export interface KubeletPlanInput {
     node: KubeletNode;
@@ -53,6 +55,7 @@ export function kubeletInput(node: KubeletNode, cluster: KubeletCluster): Kubele
         clusterDns: cluster.clusterDns,
         clusterDomain: cluster.clusterDomain,
         cgroupDriver: cluster.cgroupDriver,
+        ...(cluster.failCgroupV1 === undefined ? {} : { failCgroupV1: cluster.failCgroupV1 }),
     };
 }
 
@@ -102,7 +105,7 @@ export function kubeletPlan(k: KubeletPlanInput): KubeletPlan {
         services: [service],
         binary: PATHS.kubelet,
         runtime: KUBELET_RUNTIME,
-        create: kubeletScript({ ...service, files, binary: PATHS.kubelet }),
+        create: kubeletScript({ ...service, files, binary: PATHS.kubelet, nodeName: k.node.name, version: formatVersion(k.cluster.kubernetesVersion) }),
         delete: kubeletUndoScript(),
     };
 }
@@ -113,13 +116,19 @@ export interface KubeletScriptInput {
     /** The service's binary, written by the binaries phase. */
     binary: string;
     wait: boolean;
+    /** The node's name: a client certificate of another name (a rename) goes, and the kubelet bootstraps again. */
+    nodeName?: string;
+    /** The Kubernetes version: a new one runs the phase again, whose hw_watch restarts the kubelet on its new binary. */
+    version?: string;
 }
 
 /** The kubelet's files, then daemon-reload, enable, and a restart only when something it reads changed. */
 export function kubeletScript(k: KubeletScriptInput): string {
+    const identity = k.nodeName === undefined ? [] : [`hw_kubelet_identity ${shq(k.nodeName)} ${shq(`${PATHS.pkiDir}/kubelet-client-*`)} ${shq(PATHS.kubeletKubeconfig)}`];
+    const version = k.version === undefined ? [] : [`# kubelet ${k.version}: a new binary restarts the service (hw_watch).`];
     return nodeScript(
         "kubelet",
-        [...k.files.map(fileStep), ...KUBELET_RUNTIME.map(runtimeStep), `hw_watch ${shq(k.binary)}`, serviceStep({ unit: k.unit, wait: k.wait })],
+        [...version, ...identity, ...k.files.map(fileStep), ...KUBELET_RUNTIME.map(runtimeStep), `hw_watch ${shq(k.binary)}`, serviceStep({ unit: k.unit, wait: k.wait })],
         secretNames(k.files),
     );
 }

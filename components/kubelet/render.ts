@@ -22,6 +22,8 @@ export interface KubeletInput {
     clusterDns: string[];
     clusterDomain: string;
     cgroupDriver: CgroupDriver;
+    /** The kubelet's failCgroupV1 (1.31+), when the config sets it. */
+    failCgroupV1?: boolean;
 }
 
 /** The kubelet's command-line flags, in the guide's order. */
@@ -108,6 +110,9 @@ export function kubeletConfigObject(k: KubeletInput): Record<string, unknown> {
     };
     if (!gates.containerRuntimeEndpointFlag) {
         config.containerRuntimeEndpoint = `unix://${PATHS.containerdSocket}`;
+    }
+    if (k.failCgroupV1 !== undefined) {
+        config.failCgroupV1 = k.failCgroupV1;
     }
     if (gates.registerWithTaintsInConfig && k.taints.length > 0) {
         config.registerWithTaints = k.taints.map((t) => ({ key: t.key, ...(t.value ? { value: t.value } : {}), effect: t.effect }));

@@ -4,6 +4,7 @@ import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "../config/types";
 import { repairMarker } from "../../providers/driftReport";
+import { hostCleanupScript, hostTriggers, withOwner } from "./owner";
 import { stdinOf } from "./scripts";
 
 export function connectionFor(node: NodeConfig, cluster: WorkerConfig): command.types.input.remote.ConnectionArgs {
@@ -21,6 +22,8 @@ export function connectionFor(node: NodeConfig, cluster: WorkerConfig): command.
 
 export interface NodeCommandArgs {
     connection: command.types.input.remote.ConnectionArgs;
+    /** Whose journals the command keeps on the host (ownerOf the node); see owner.ts. */
+    owner: string;
     create: pulumi.Input<string>;
     delete: string;
     /** Secret values by name, sent on stdin (stdinOf); the script reads the same names (HW_SECRETS). */
@@ -58,13 +61,38 @@ export function nodeCommand(name: string, args: NodeCommandArgs, opts: pulumi.Cu
         name,
         {
             connection: args.connection,
-            create: args.drift ? pulumi.all([args.create, args.drift]).apply(([c, d]) => withRepairMarker(c, d)) : args.create,
-            delete: args.delete,
+            create: pulumi
+                .all([args.create, args.drift ?? {}])
+                .apply(([text, drift]) => withOwner(args.owner, withRepairMarker(text, drift))),
+            delete: withOwner(args.owner, args.delete),
             stdin,
             // The previous stdout would be passed through sshd's AcceptEnv, which stock sshd refuses.
             addPreviousOutputInEnv: false,
         },
         // The same files and units are touched by old and new: never run both.
+        { deleteBeforeReplace: true, ...opts },
+    );
+}
+
+/**
+ * The node's binding to its host. It runs nothing when it is created (no
+ * SSH session); its delete cleans everything its owner has on the host. A
+ * new address (sshHost, sshPort) replaces it, delete first, on the old
+ * address: the old host is cleaned before the node's commands run on the new
+ * one. The node's first phase depends on it. An old host that cannot be
+ * reached fails the update, naming the node's binding and the address;
+ * `forgetOldHost` (the old address) lets the update go on without cleaning it.
+ */
+export function hostBinding(name: string, node: NodeConfig, connection: command.types.input.remote.ConnectionArgs, owner: string, opts: pulumi.CustomResourceOptions): remote.Command {
+    return new remote.Command(
+        name,
+        {
+            // An unreachable old host fails within a minute, not after the phases' 20 dial attempts.
+            connection: { ...connection, dialErrorLimit: 4 },
+            delete: node.forgetOldHost ? undefined : hostCleanupScript(owner),
+            triggers: hostTriggers(node),
+            addPreviousOutputInEnv: false,
+        },
         { deleteBeforeReplace: true, ...opts },
     );
 }

@@ -8,6 +8,8 @@ export interface NodeContext {
     node: NodeConfig;
     cluster: WorkerConfig;
     connection: command.types.input.remote.ConnectionArgs;
+    /** Whose journals the node's commands keep on the host (owner.ts). */
+    owner: string;
     /** Per phase, the drift last seen on the node (NodeState): new drift runs that phase's command again. */
     drift?: pulumi.Output<Record<string, string>>;
 }

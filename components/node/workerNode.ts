@@ -6,16 +6,22 @@
  */
 import * as crypto from "crypto";
 import * as pulumi from "@pulumi/pulumi";
+import * as remote from "@pulumi/command/remote";
 import { ApiAccess } from "../../providers/kubeApi";
 import { NodeLifecycle } from "../../providers/nodeLifecycle";
 import { NodeState } from "../../providers/nodeState";
+import { RolloutGate, RolloutRelease, holderOf } from "../../providers/rollout";
+import { slotCount } from "../../providers/rolloutSlot";
 import { NodeConfig, WorkerConfig } from "../config/types";
 import { Binaries } from "../binaries/component";
 import { ContainerdRuntime } from "../containerd/component";
 import { KubeProxyService } from "../kube-proxy/component";
 import { KubeletService } from "../kubelet/component";
 import { SystemSetup } from "../system/component";
-import { connectionFor } from "./command";
+import { connectionFor, hostBinding } from "./command";
+import { addressOf, ownerOf } from "./owner";
+import { disruptionOf, leaseSecondsOf, slotWaitSecondsOf } from "./rollout";
+import { formatVersion } from "../kube/versions";
 import { NodeContext } from "./phase";
 
 /** The phases of a node, as the node library names them (HW_COMPONENT): NodeState checks each. */
@@ -35,18 +41,23 @@ export interface WorkerNodeArgs {
 }
 
 export class WorkerNode extends pulumi.ComponentResource {
+    /** The node's binding to its host: a new address cleans the old host first (command.ts, hostBinding). */
+    public readonly host: remote.Command;
     public readonly system: SystemSetup;
     public readonly binaries: Binaries;
     public readonly containerd: ContainerdRuntime;
     public readonly kubelet: KubeletService;
     public readonly kubeProxy: KubeProxyService;
     public readonly lifecycle?: NodeLifecycle;
+    /** With API credentials: the slot and drain before a disruptive update, and their release after it (providers/rollout.ts). */
+    public readonly rollout?: { gate: RolloutGate; release: RolloutRelease };
     /** What `pulumi refresh` sees on the node: per phase, the drift last seen (README "Drift"). */
     public readonly state: NodeState;
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:WorkerNode", name, {}, opts);
         const child = { parent: this };
+        const owner = ownerOf(args.node);
         this.state = new NodeState(
             `${name}-state`,
             {
@@ -58,6 +69,7 @@ export class WorkerNode extends pulumi.ComponentResource {
                     ...(args.node.hostKey ? { hostKey: args.node.hostKey } : {}),
                 })),
                 nodeName: args.node.name,
+                owner,
                 phases: NODE_PHASES,
             },
             child,
@@ -66,13 +78,33 @@ export class WorkerNode extends pulumi.ComponentResource {
             node: args.node,
             cluster: args.cluster,
             connection: connectionFor(args.node, args.cluster),
+            owner,
             drift: this.state.drift,
         };
-        this.system = new SystemSetup(name, { ctx }, child);
-        this.binaries = new Binaries(name, { ctx, after: [this.system.command] }, child);
+        this.host = hostBinding(`${name}-host`, args.node, ctx.connection, ctx.owner, child);
+        this.system = new SystemSetup(name, { ctx, after: [this.host] }, child);
+        const disruption = disruptionOf(args.cluster);
+        const slots = slotCount(args.cluster.rollout.maxUnavailable, args.cluster.nodes.length);
+        const leaseSeconds = leaseSecondsOf(args.cluster);
+        const rolloutArgs = args.membership && {
+            access: args.membership.access,
+            nodeName: args.node.name,
+            holder: holderOf(args.node.name),
+            slots,
+            leaseSeconds,
+            waitSeconds: slotWaitSecondsOf(leaseSeconds, args.cluster.nodes.length, slots),
+            drainTimeoutSeconds: args.cluster.drainTimeoutSeconds,
+            disruption,
+            kubeletVersion: `v${formatVersion(args.cluster.kubernetesVersion)}`,
+            readyTimeoutSeconds: args.cluster.nodeReadyTimeoutSeconds,
+        };
+        // Before the commands that replace a binary or restart containerd.
+        const gate = rolloutArgs && new RolloutGate(`${name}-rollout-gate`, rolloutArgs, { parent: this, dependsOn: [this.system.command] });
+        const beforeDisruption = [this.system.command, ...(gate ? [gate] : [])];
+        this.binaries = new Binaries(name, { ctx, after: beforeDisruption }, child);
         this.containerd = new ContainerdRuntime(
             name,
-            { ctx, after: [this.system.command], kubernetesGid: this.system.kubernetesGid },
+            { ctx, after: beforeDisruption, kubernetesGid: this.system.kubernetesGid },
             child,
         );
         this.kubelet = new KubeletService(
@@ -83,9 +115,10 @@ export class WorkerNode extends pulumi.ComponentResource {
         this.kubeProxy = new KubeProxyService(name, { ctx, after: [this.binaries.command] }, child);
         if (args.membership) {
             // A new digest whenever the kubelet's or kube-proxy's command (or
-            // what it sends on stdin) changes: such an update waits for Ready again.
+            // what it sends on stdin) changes, or the node moves to another
+            // address (set up anew there): such an update waits for Ready again.
             const rollout = pulumi
-                .all([this.kubelet.command.create, this.kubelet.command.stdin, this.kubeProxy.command.create, this.kubeProxy.command.stdin])
+                .all([this.kubelet.command.create, this.kubelet.command.stdin, this.kubeProxy.command.create, this.kubeProxy.command.stdin, addressOf(args.node), disruption])
                 .apply((parts) => crypto.createHash("sha256").update(parts.map((x) => x ?? "").join("\0")).digest("hex"));
             // Registered after the node's commands, so that on removal the
             // engine drains and deletes the Node before the host is cleaned.
@@ -100,6 +133,9 @@ export class WorkerNode extends pulumi.ComponentResource {
                 },
                 { parent: this, dependsOn: [this.kubelet.command, this.kubeProxy.command, ...args.membership.after] },
             );
+            // After the node is Ready again.
+            const release = new RolloutRelease(`${name}-rollout-release`, rolloutArgs!, { parent: this, dependsOn: [this.lifecycle] });
+            this.rollout = { gate: gate!, release };
         }
         this.registerOutputs({
             kubeletCertificateExpiresAt: this.kubelet.certificate.expiresAt,

@@ -4,7 +4,7 @@ import * as remote from "@pulumi/command/remote";
 import { nodeCommand } from "../node/command";
 import { NodeContext } from "../node/phase";
 import { parseFacts } from "../node/scripts";
-import { kubernetesGidOf, osFamilyOf, systemPlan } from "./plan";
+import { kubernetesGidOf, osFamilyOf, systemPlanFor } from "./plan";
 
 export class SystemSetup extends pulumi.ComponentResource {
     public readonly command: remote.Command;
@@ -13,13 +13,13 @@ export class SystemSetup extends pulumi.ComponentResource {
     /** `debian` or `rhel`, from /etc/os-release. */
     public readonly osFamily: pulumi.Output<string>;
 
-    constructor(name: string, args: { ctx: NodeContext }, opts?: pulumi.ComponentResourceOptions) {
+    constructor(name: string, args: { ctx: NodeContext; after?: pulumi.Resource[] }, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:SystemSetup", name, {}, opts);
-        const plan = systemPlan();
+        const plan = systemPlanFor(args.ctx.node, args.ctx.cluster);
         this.command = nodeCommand(
             `${name}-system`,
-            { connection: args.ctx.connection, create: plan.create, delete: plan.delete, drift: args.ctx.drift },
-            { parent: this },
+            { connection: args.ctx.connection, owner: args.ctx.owner, create: plan.create, delete: plan.delete, drift: args.ctx.drift },
+            { parent: this, dependsOn: args.after },
         );
         const facts = this.command.stdout.apply(parseFacts);
         this.kubernetesGid = facts.apply((f) => kubernetesGidOf(args.ctx.node.name, f));

@@ -14,6 +14,8 @@
 //     PULUMI_NODEJS_TYPESCRIPT / PULUMI_NODEJS_TSCONFIG_PATH.
 //   - GetRequiredPackages / GetRequiredPlugins: lists the resource plugins named by
 //     the `pulumi` section of package.json files under node_modules.
+//   - RunPlugin, for policy packs only (`--policy-pack`): starts
+//     node_modules/@pulumi/pulumi/cmd/run-policy-pack in the pack's folder.
 //   - GetPluginInfo, About, GetProgramDependencies, InstallDependencies (npm/yarn/pnpm
 //     install), RuntimeOptionsPrompts (none), Handshake.
 //
@@ -351,9 +353,15 @@ func findRunScript(dir string) (string, error) {
 	if p := os.Getenv("PULUMI_LANGUAGE_NODEJS_RUN_PATH"); p != "" {
 		return p, nil
 	}
+	return findCmdScript(dir, "run")
+}
+
+// findCmdScript finds node_modules/@pulumi/pulumi/cmd/<name> in dir or above it,
+// as Node's own module resolution would.
+func findCmdScript(dir, name string) (string, error) {
 	dir, _ = filepath.Abs(dir)
 	for {
-		cand := filepath.Join(dir, "node_modules", "@pulumi", "pulumi", "cmd", "run")
+		cand := filepath.Join(dir, "node_modules", "@pulumi", "pulumi", "cmd", name)
 		if _, err := os.Stat(filepath.Join(cand, "index.js")); err == nil {
 			return cand, nil
 		}
@@ -363,8 +371,67 @@ func findRunScript(dir string) (string, error) {
 		}
 		dir = parent
 	}
-	return "", errors.New("it looks like the Pulumi SDK has not been installed " +
-		"(no node_modules/@pulumi/pulumi/cmd/run found); have you run npm install?")
+	return "", fmt.Errorf("it looks like the Pulumi SDK has not been installed "+
+		"(no node_modules/@pulumi/pulumi/cmd/%s found); have you run npm install?", name)
+}
+
+// RunPlugin runs a policy pack (kind "analyzer": a folder with
+// PulumiPolicy.yaml, e.g. `pulumi preview --policy-pack policy`) with
+// @pulumi/pulumi's cmd/run-policy-pack, in the pack's folder, with the
+// engine's address as its argument. Its stdout and stderr stream back to the
+// engine (which reads the pack's port from the first line), then its exit
+// code. Other kinds of Node.js plugins answer Unimplemented.
+func (h *nodeLanguageHost) RunPlugin(
+	req *pulumirpc.RunPluginRequest, server pulumirpc.LanguageRuntime_RunPluginServer,
+) error {
+	if req.GetKind() != "analyzer" {
+		return status.Errorf(codes.Unimplemented, "RunPlugin: only policy packs (analyzer) are supported, not %q", req.GetKind())
+	}
+	info := req.GetInfo()
+	pdir := programDir(info, req.GetPwd())
+	runPath, err := findCmdScript(pdir, "run-policy-pack")
+	if err != nil {
+		return err
+	}
+	nodeBin, err := exec.LookPath("node")
+	if err != nil {
+		return fmt.Errorf("could not find node on the $PATH: %w", err)
+	}
+	var args []string
+	if na := stringOption(info, "nodeargs"); na != "" {
+		args = append(args, strings.Fields(na)...)
+	}
+	entry := "."
+	if info != nil && info.GetEntryPoint() != "" {
+		entry = info.GetEntryPoint()
+	}
+	// run-policy-pack <engine address> <program>
+	args = append(append(append(args, runPath), req.GetArgs()...), entry)
+
+	closer, stdout, stderr, err := rpcutil.MakeRunPluginStreams(server, false)
+	if err != nil {
+		return err
+	}
+	defer closer.Close()
+
+	cmd := exec.Command(nodeBin, args...)
+	cmd.Dir = pdir
+	cmd.Env = append(append([]string{}, req.GetEnv()...),
+		fmt.Sprintf("PULUMI_NODEJS_TYPESCRIPT=%t", boolOption(info, "typescript", true)))
+	cmd.Stdout = stdout
+	cmd.Stderr = stderr
+	code := 0
+	if err := cmd.Run(); err != nil {
+		var exitErr *exec.ExitError
+		if !errors.As(err, &exitErr) {
+			return fmt.Errorf("running the policy pack: %w", err)
+		}
+		code = exitErr.ExitCode()
+	}
+	if err := closer.Close(); err != nil {
+		return err
+	}
+	return server.Send(&pulumirpc.RunPluginResponse{Output: &pulumirpc.RunPluginResponse_Exitcode{Exitcode: int32(code)}})
 }
 
 func boolOption(info *pulumirpc.ProgramInfo, key string, def bool) bool {

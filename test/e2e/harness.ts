@@ -22,10 +22,14 @@ import { Applied, appliedByMocks, createDynamic, deleteDynamic, previewDynamic }
 import { ProgramMocks, Recorded } from "../support/mocks";
 import { ProgramRun, runProgram } from "../support/program";
 import { containerdInstallScript } from "../../components/containerd/plan";
-import { systemScript } from "../../components/system/plan";
+import { withOwner } from "../../components/node/owner";
+import { JSON_KEYS } from "../../components/config/schema";
+import { validateConfig } from "../../components/config/validate";
+import { systemPlanFor } from "../../components/system/plan";
 import { RunResult, lab, labScript, sshRun } from "./lab";
 
-export const PHASES = ["system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"] as const;
+/** A node's commands in the engine's order: its host binding (nothing on create; deleted last) first. */
+export const PHASES = ["host", "system", "binaries", "containerd-install", "containerd-config", "kubelet", "kube-proxy"] as const;
 
 export interface Cmd {
     name: string;
@@ -34,6 +38,8 @@ export interface Cmd {
     create: string;
     delete: string;
     stdin: string;
+    /** The host binding's: a change replaces it (delete on the old address first). */
+    triggers?: string[];
 }
 
 export function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
@@ -42,7 +48,7 @@ export function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
         const node = nodes.find((n) => PHASES.some((p) => r.name === `${n}-${p}`));
         assert.ok(node, `command ${r.name} belongs to no node`);
         const phase = PHASES.find((p) => r.name === `${node}-${p}`)!;
-        out.set(r.name, { name: r.name, node, phase, create: r.inputs.create, delete: r.inputs.delete, stdin: r.inputs.stdin ?? "" });
+        out.set(r.name, { name: r.name, node, phase, create: r.inputs.create ?? "", delete: r.inputs.delete ?? "", stdin: r.inputs.stdin ?? "", triggers: r.inputs.triggers });
     }
     return out;
 }
@@ -51,6 +57,8 @@ export const REGISTRATION = "pulumi-nodejs:dynamic/hardway:TokenRegistration";
 export const LIFECYCLE = "pulumi-nodejs:dynamic/hardway:NodeLifecycle";
 export const RENEWAL = "pulumi-nodejs:dynamic/hardway:Renewal";
 export const NODE_STATE = "pulumi-nodejs:dynamic/hardway:NodeState";
+export const GATE = "pulumi-nodejs:dynamic/hardway:RolloutGate";
+export const RELEASE = "pulumi-nodejs:dynamic/hardway:RolloutRelease";
 
 /** The program's dynamic resources, of every type, by name. */
 export function allDynamicsOf(run: ProgramRun): Map<string, Recorded> {
@@ -159,8 +167,8 @@ export class LabRun {
         await Promise.all(
             this.nodes.map(async (n) => {
                 for (const [phase, text] of [
-                    ["system", systemScript()],
-                    ["containerd-install", containerdInstallScript()],
+                    ["system", withOwner(n.name, this.systemText(n))],
+                    ["containerd-install", withOwner(n.name, containerdInstallScript())],
                 ] as const) {
                     const r = await sshRun(n, text);
                     assert.equal(r.status, 0, `${n.name}-${phase}: ${r.stderr}`);
@@ -193,6 +201,22 @@ export class LabRun {
         return out;
     }
 
+    /** A node's system phase (its preflight first) as the program writes it for the lab's config. */
+    systemText(n: LabNode, overrides: Record<string, unknown> = {}): string {
+        // The JSON keys parsed, as readRawConfig does from the stack's config.
+        const raw = rawLabConfig(overrides, this.nodes);
+        for (const key of JSON_KEYS) {
+            if (typeof raw[key] === "string") {
+                try {
+                    raw[key] = JSON.parse(raw[key] as string);
+                } catch {
+                    // a list as comma-separated text
+                }
+            }
+        }
+        return systemPlanFor(n, validateConfig(raw)).create;
+    }
+
     program(overrides: Record<string, unknown> = {}, only?: LabNode[]): Promise<ProgramRun> {
         const mocks = new ProgramMocks(this.ca, this.memory);
         mocks.stdoutByName = this.facts;
@@ -223,9 +247,9 @@ export class LabRun {
         return out;
     }
 
-    async run(cmd: Cmd, which: "create" | "delete", opts = {}): Promise<RunResult> {
-        const node = this.nodes.find((n) => n.name === cmd.node)!;
-        const r = await sshRun(node, which === "create" ? cmd.create : cmd.delete, which === "create" ? cmd.stdin : "", opts);
+    async run(cmd: Cmd, which: "create" | "delete", opts = {}, node = this.nodes.find((n) => n.name === cmd.node)!): Promise<RunResult> {
+        const alias = (node as LabNode & { hostKeyAlias?: string }).hostKeyAlias;
+        const r = await sshRun(node, which === "create" ? cmd.create : cmd.delete, which === "create" ? cmd.stdin : "", { ...opts, hostKeyAlias: alias });
         this.outputs.push(r);
         return r;
     }
@@ -242,7 +266,8 @@ export class LabRun {
         await Promise.all(
             [...byNode(cmds).values()].map(async (list) => {
                 for (const phase of PHASES) {
-                    for (const c of list.filter((x) => x.phase === phase)) {
+                    // A command without a create (the host binding) opens no session.
+                    for (const c of list.filter((x) => x.phase === phase && x.create !== "")) {
                         results.set(c.name, await this.mustRun(c, "create"));
                     }
                 }
@@ -255,7 +280,7 @@ export class LabRun {
         await Promise.all(
             [...byNode(cmds).values()].map(async (list) => {
                 for (const phase of [...PHASES].reverse()) {
-                    for (const c of list.filter((x) => x.phase === phase)) {
+                    for (const c of list.filter((x) => x.phase === phase && x.delete !== "")) {
                         await this.mustRun(c, "delete");
                     }
                 }
@@ -268,14 +293,18 @@ export class LabRun {
      * registration beside the commands; each node's lifecycle (wait for Ready)
      * after its commands and the registration. Returns the commands applied.
      */
-    async provision(run: ProgramRun): Promise<Map<string, Cmd>> {
+    async provision(run: ProgramRun, overrides: Record<string, unknown> = {}): Promise<Map<string, Cmd>> {
         const applied = commandsOf(run, this.nodes.map((n) => n.name));
         for (const n of this.nodes) {
-            assert.equal(applied.get(`${n.name}-system`)!.create, systemScript(), "the program's system command is the one that ran");
+            assert.equal(applied.get(`${n.name}-system`)!.create, withOwner(n.name, this.systemText(n, overrides)), "the program's system command is the one that ran");
         }
         // The certificates' renewals: the mocks answered their create, as they answer the certificates'.
         for (const r of dynamicsOf(run, RENEWAL).values()) {
             this.dynamics.set(r.name, appliedByMocks(r, `renewal-${r.state.issuedAt}`));
+        }
+        // The rollout gates (before the commands) do nothing on create.
+        for (const a of await Promise.all([...dynamicsOf(run, GATE).values()].map(createDynamic))) {
+            this.dynamics.set(a.name, a);
         }
         const registrations = [...dynamicsOf(run, REGISTRATION).values()];
         assert.equal(registrations.length, 1, "the program registers the bootstrap token (the lab stack gives admin credentials)");
@@ -291,6 +320,10 @@ export class LabRun {
         const lifecycles = [...dynamicsOf(run, LIFECYCLE).values()];
         assert.deepEqual(lifecycles.map((r) => r.name).sort(), this.nodes.map((n) => `${n.name}-membership`).sort());
         for (const a of await Promise.all(lifecycles.map(createDynamic))) {
+            this.dynamics.set(a.name, a);
+        }
+        // The rollout releases (after the memberships) do nothing on create either.
+        for (const a of await Promise.all([...dynamicsOf(run, RELEASE).values()].map(createDynamic))) {
             this.dynamics.set(a.name, a);
         }
         return applied;

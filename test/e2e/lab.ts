@@ -16,7 +16,7 @@ export interface RunResult {
  * does: the text goes to the login shell, secrets on stdin; the host key is
  * pinned.
  */
-export function sshRun(node: LabNode, command: string, stdin = "", opts: { killAfterStderr?: RegExp } = {}): Promise<RunResult> {
+export function sshRun(node: LabNode, command: string, stdin = "", opts: { killAfterStderr?: RegExp; hostKeyAlias?: string } = {}): Promise<RunResult> {
     const l = lab();
     return new Promise((resolve, reject) => {
         const child = spawn(
@@ -27,6 +27,8 @@ export function sshRun(node: LabNode, command: string, stdin = "", opts: { killA
                 "-o", "StrictHostKeyChecking=yes",
                 "-o", "BatchMode=yes",
                 "-o", "ConnectTimeout=15",
+                // A node reached at another of its addresses: its host key is known under the first.
+                ...(opts.hostKeyAlias ? ["-o", `HostKeyAlias=${opts.hostKeyAlias}`] : []),
                 "-p", String(node.sshPort),
                 `root@${node.sshHost}`,
                 command,

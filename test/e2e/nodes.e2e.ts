@@ -20,16 +20,49 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     const lr = new LabRun();
     let nodes: LabNode[];
     let first: ProgramRun;
-    let applied: Map<string, Cmd>;
+    /** What is applied on the lab now: the commands, and the config overrides they were made with. */
+    let applied = new Map<string, Cmd>();
+    let overrides: Record<string, unknown> = {};
 
-    before(async () => {
-        await lr.start();
-        nodes = lr.nodes;
+    /** The first `pulumi up` of the default config on all four nodes (after a preview of the new stack). */
+    async function provision(): Promise<void> {
         // `pulumi preview` of a new stack comes first, as a user runs it: nothing is known yet.
         const planned = await lr.preview();
         assert.deepEqual([...planned.values()].every((c) => c), true);
         first = await lr.program();
         applied = await lr.provision(first);
+        overrides = {};
+    }
+
+    /** `pulumi destroy` of whatever is applied: the nodes are clean again. */
+    async function clean(): Promise<void> {
+        if (applied.size > 0 || lr.dynamics.size > 0) {
+            await lr.teardown(applied.values());
+            applied.clear();
+            overrides = {};
+        }
+    }
+
+    /**
+     * Each case that needs the default config on all four nodes starts from
+     * it: a case before it may have changed the config, removed a node or
+     * destroyed everything; then the lab is destroyed and provisioned again.
+     */
+    async function atBaseline(): Promise<void> {
+        const all = nodes.every((n) => applied.has(`${n.name}-kubelet`));
+        if (all && Object.keys(overrides).length === 0) {
+            return;
+        }
+        await clean();
+        // The system phase's undo removed what the facts came from: they are gathered again, as on a first run.
+        await lr.gatherFacts();
+        await provision();
+    }
+
+    before(async () => {
+        await lr.start();
+        nodes = lr.nodes;
+        await provision();
     });
 
     it("1. files: every file and directory from the guide, with its owner, group and mode", () => {
@@ -77,6 +110,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("9. re-run: the program registers identical commands, and running them again changes nothing", async () => {
+        await atBaseline();
         const planned = await lr.preview();
         assert.deepEqual([...planned].filter(([, changes]) => changes), [], "a preview plans no dynamic resource change");
         const rerun = await lr.program();
@@ -100,6 +134,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("10. change: a new clusterCidr rewrites only kubeproxy-config.yaml and restarts only kube-proxy", async () => {
+        await atBaseline();
         const planned = await lr.preview({ clusterCidr: "10.200.0.0/16" });
         assert.deepEqual(
             [...planned].filter(([, changes]) => changes).map(([name]) => name).sort(),
@@ -123,6 +158,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         for (const c of differ) {
             applied.set(c.name, c);
         }
+        overrides = { clusterCidr: "10.200.0.0/16" };
         // Each node's lifecycle waits for Ready again after its kube-proxy restart; the token stays.
         const regs = [...dynamicsOf(changedRun, REGISTRATION).values()];
         assert.equal(await updateDynamic(lr.dynamics.get(regs[0].name)!, regs[0]), false, "the token registration is unchanged");
@@ -131,10 +167,14 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("11. removal: dropping worker2 drains it and deletes its Node, then cleans worker2 and touches no other node", async () => {
+        // From all four nodes, with whatever config they have.
+        if (!nodes.every((n) => applied.has(`${n.name}-kubelet`))) {
+            await atBaseline();
+        }
         const remaining = nodes.filter((n) => n.name !== "worker2");
         // The other nodes' kubelets keep running: their own state dir may change.
         const otherBefore = remaining.map((n) => snapshot(n.name, "/var/lib/kubelet"));
-        const withoutRun = await lr.program({ clusterCidr: "10.200.0.0/16" }, remaining);
+        const withoutRun = await lr.program(overrides, remaining);
         const without = commandsOf(withoutRun, remaining.map((n) => n.name));
         const gone = [...applied.values()].filter((c) => !without.has(c.name));
         assert.deepEqual([...new Set(gone.map((c) => c.node))], ["worker2"]);
@@ -143,17 +183,26 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         }
         const present = allDynamicsOf(withoutRun);
         const goneDynamics = [...lr.dynamics.keys()].filter((k) => !present.has(k)).sort();
-        assert.deepEqual(goneDynamics, ["worker2-kube-proxy-client-renewal", "worker2-kubelet-serving-renewal", "worker2-membership", "worker2-state"]);
+        assert.deepEqual(goneDynamics, [
+            "worker2-kube-proxy-client-renewal",
+            "worker2-kubelet-serving-renewal",
+            "worker2-membership",
+            "worker2-rollout-gate",
+            "worker2-rollout-release",
+            "worker2-state",
+        ]);
         // A pod bound to worker2, which the drain must evict (no scheduler in the lab: bound by name).
         kubectl("-n", "default", "run", "drain-me", "--image=registry.invalid/pause:none", "--restart=Never", "--overrides", JSON.stringify({ spec: { nodeName: "worker2" } }));
-        // As the engine orders a removal: the dependent lifecycle first (cordon, drain, delete the Node), then the commands.
-        await deleteDynamic(lr.dynamics.get("worker2-membership")!);
-        lr.dynamics.delete("worker2-membership");
+        // As the engine orders a removal: the rollout release and the dependent lifecycle first (cordon, drain, delete the Node), then the commands.
+        for (const name of ["worker2-rollout-release", "worker2-membership"]) {
+            await deleteDynamic(lr.dynamics.get(name)!);
+            lr.dynamics.delete(name);
+        }
         assert.equal(kubectl("get", "nodes", "-o", "name").split("\n").filter((l) => l === "node/worker2").length, 0, "the Node object is gone");
         assert.equal(kubectl("-n", "default", "get", "pods", "--ignore-not-found", "-o", "name").trim(), "", "the drain evicted the pod");
         await lr.destroy(gone);
-        // Then what the commands depended on: worker2's certificate renewals and its NodeState.
-        for (const name of goneDynamics.filter((k) => k.endsWith("-renewal") || k.endsWith("-state"))) {
+        // Then what the commands depended on: worker2's certificate renewals, its rollout gate and its NodeState.
+        for (const name of goneDynamics.filter((k) => k.endsWith("-renewal") || k.endsWith("-rollout-gate") || k.endsWith("-state"))) {
             await deleteDynamic(lr.dynamics.get(name)!);
             lr.dynamics.delete(name);
         }
@@ -168,6 +217,9 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
     });
 
     it("12. destroy: the cluster lets go of every node and the token; every node is left as it was before the first run", async () => {
+        if (applied.size === 0) {
+            await atBaseline();
+        }
         await lr.teardown(applied.values());
         assert.equal(kubectl("get", "nodes", "-o", "name").trim(), "", "no Node is left");
         assert.equal(kubectl("-n", "kube-system", "get", "secrets", "--field-selector", "type=bootstrap.kubernetes.io/token", "-o", "name").trim(), "");
@@ -176,9 +228,12 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
             assert.deepEqual(diffLines(lr.pristine.get(n.name)!, snapshot(n.name)), [], `${n.name} differs from its snapshot`);
         }
         applied.clear();
+        overrides = {};
     });
 
     it("13. interrupted run: killed midway, run again, it converges like an uninterrupted run", async () => {
+        // From clean nodes.
+        await clean();
         const worker1 = [...commandsOf(first, nodes.map((n) => n.name)).values()].filter((c) => c.node === "worker1");
         await lr.mustRun(worker1.find((c) => c.phase === "system")!, "create");
         await lr.mustRun(worker1.find((c) => c.phase === "containerd-install")!, "create");
@@ -212,13 +267,24 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
             haystacks.push([`${n.name} journal`, nodeExec(n.name, "journalctl --no-pager -o cat 2>/dev/null || true")]);
             haystacks.push([`${n.name} shell history`, nodeExec(n.name, "cat /root/.bash_history 2>/dev/null || true")]);
         }
+        const found = (text: string) => needles.filter((needle) => text.replace(/\s+/g, "").includes(needle.replace(/\s+/g, "")));
         for (const [where, text] of haystacks) {
-            const flat = text.replace(/\s+/g, "");
-            for (const needle of needles) {
-                assert.ok(!flat.includes(needle.replace(/\s+/g, "")), `a secret appears in ${where}`);
+            assert.deepEqual(found(text), [], `a secret appears in ${where}`);
+        }
+        // The search finds them where they do travel: each node's kubelet and kube-proxy stdin carries its keys
+        // (base64), and the kubelet's its bootstrap kubeconfig with the token.
+        for (const c of commandsOf(first, nodes.map((n) => n.name)).values()) {
+            if (c.phase === "kubelet" || c.phase === "kube-proxy") {
+                assert.ok(found(c.stdin).length > 0, `the search finds the secrets in ${c.name}'s stdin`);
             }
         }
-        // Commands (create and delete) of every node, every command output, and each node's journal and history.
-        assert.ok(haystacks.length >= nodes.length * 14, "the search covered every place");
+        // And the places it searched hold what the runs left there: every node's journal has its units' lines,
+        // and the command outputs hold every node's runs.
+        for (const n of nodes) {
+            const journal = haystacks.find(([where]) => where === `${n.name} journal`)![1];
+            assert.match(journal, /kubelet\.service/, `${n.name}'s journal was read`);
+        }
+        const systemRuns = lr.outputs.filter((o) => /^HW_FACTS \{"gid":"\d+","family":"debian"\}$/m.test(o.stdout));
+        assert.ok(systemRuns.length >= nodes.length, `the outputs searched include every node's system run (${systemRuns.length})`);
     });
 });

@@ -26,7 +26,7 @@ describe("e2e: the oldest buildable Kubernetes version on the lab", function () 
     it(`provisions all four nodes with it, and they go Ready with every rendered flag and field accepted`, async () => {
         const run = await lr.program({ kubernetesVersion: version });
         assert.equal(run.outputs.kubernetesVersion, version);
-        const applied = await lr.provision(run);
+        const applied = await lr.provision(run, { kubernetesVersion: version });
         const list = kubectlJson("get", "nodes").items;
         assert.deepEqual(
             list.map((n: any) => [n.metadata.name, n.status.nodeInfo.kubeletVersion, n.status.conditions.find((c: any) => c.type === "Ready").status]).sort(),

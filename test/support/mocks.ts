@@ -60,6 +60,8 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     newStack = false;
     /** Each node's NodeState drift, by resource name (as the last refresh left it); none when absent. */
     driftByName: Record<string, Record<string, string>> = {};
+    /** Other stacks a StackReference reads, by `org/project/stack`: read in a preview too, as the engine does. */
+    stackReferences: Record<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }> = {};
 
     /**
      * @param memory outputs by resource name and inputs, shared between runs:
@@ -73,6 +75,15 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
 
     newResource(args: pulumi.runtime.MockResourceArgs): { id: string | undefined; state: Record<string, any> } {
         const i = plain(args.inputs);
+        if (args.type === "pulumi:pulumi:StackReference") {
+            const other = this.stackReferences[i.name];
+            if (!other) {
+                throw new Error(`unknown stack ${i.name}`);
+            }
+            const state = { name: i.name, ...other };
+            this.resources.push({ type: args.type, name: args.name, inputs: i, state });
+            return { id: i.name, state };
+        }
         const key = `${args.type}::${args.name}::${JSON.stringify(i)}`;
         // In a preview of a stack that exists, a command keeps the outputs it has (no one reads a changed command's output).
         const known = !this.preview || (args.type === "command:remote:Command" && !this.newStack);

@@ -44,9 +44,17 @@ export interface ProgramRun {
 }
 
 const INDEX = path.resolve(__dirname, "../../index.ts");
+const MAIN = path.resolve(__dirname, "../../main.ts");
 
-/** Loads a fresh copy of index.ts under new mocks, and resolves every stack output. */
-export async function runProgram(config: Record<string, unknown>, mocks = new ProgramMocks(testCa())): Promise<ProgramRun> {
+/**
+ * Loads a fresh copy of index.ts under new mocks, and resolves every stack
+ * output; `entry: "main"` runs it as the engine does, through main.ts.
+ */
+export async function runProgram(
+    config: Record<string, unknown>,
+    mocks = new ProgramMocks(testCa()),
+    entry: "index" | "main" = "index",
+): Promise<ProgramRun> {
     pulumi.runtime.setMocks(mocks, "hardway-workers", "test", mocks.preview);
     const values: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) {
@@ -60,8 +68,10 @@ export async function runProgram(config: Record<string, unknown>, mocks = new Pr
     }
     // The program turns stack traces off for speed (index.ts); the tests keep theirs.
     const stackTraceLimit = Error.stackTraceLimit;
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    const program = require(INDEX) as Record<string, unknown>;
+    const program =
+        entry === "main"
+            ? await (require(MAIN) as () => Promise<Record<string, unknown>>)()
+            : (require(INDEX) as Record<string, unknown>);
     Error.stackTraceLimit = stackTraceLimit;
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(program)) {

@@ -2,8 +2,20 @@
 # at /usr/local/lib/hardway/<digest>/hardway.sh (the program's SystemSetup),
 # with /usr/local/lib/hardway/v<ABI> pointing at the current one. Every
 # phase's command sources it and carries only its data. It keeps a journal
-# of what each phase changed, in /var/lib/hardway-workers/<component>/journal,
-# so that hw_undo reverses exactly what that phase's create did.
+# of what each phase changed, in
+# /var/lib/hardway-workers/owners/<owner>/<component>/journal, so that
+# hw_undo reverses exactly what that phase's create did.
+#
+# The owner is the node's identity in the stack config (its name, HW_OWNER in
+# the command's environment). Two owners can meet on one host: a node renamed
+# in the config (the new name is set up before the old one is deleted), or a
+# node moved to another address of the same host. What one owner finds
+# already claimed by another's journal it takes over (it copies the record,
+# and the backup of a file that was there before the program), and undo
+# leaves whatever another owner's journal still claims: no owner's delete
+# can undo what another owner holds. Without HW_OWNER the journal is the
+# older /var/lib/hardway-workers/<component>/journal, which an owner's first
+# run takes over.
 #
 # Each successful run also writes $HW_D/manifest: every file, directory and
 # unit the phase manages, with the sha256, mode and owner it left (digests
@@ -16,7 +28,12 @@
 set -Eeuo pipefail
 umask 077
 HW_ROOT="${HW_ROOT:-/var/lib/hardway-workers}"
-HW_D="$HW_ROOT/$HW_COMPONENT"
+HW_OWNER="${HW_OWNER:-}"
+if [ -n "$HW_OWNER" ]; then
+	HW_D="$HW_ROOT/owners/$HW_OWNER/$HW_COMPONENT"
+else
+	HW_D="$HW_ROOT/$HW_COMPONENT"
+fi
 HW_J="$HW_D/journal"
 HW_M="$HW_D/manifest"
 hw_restart=0
@@ -43,7 +60,12 @@ hw_on_err() {
 	printf 'hardway: error: %s: line %s: %s (exit %s)\n' "$HW_COMPONENT" "$1" "$2" "$rc" >&2
 }
 trap 'hw_on_err "$LINENO" "$BASH_COMMAND"' ERR
+# An owner's first run takes over the journal of the older layout.
 if [ "${HW_READONLY:-0}" != 1 ]; then
+	if [ -n "$HW_OWNER" ] && [ -d "$HW_ROOT/$HW_COMPONENT" ] && [ ! -e "$HW_D" ]; then
+		mkdir -p -- "$HW_ROOT/owners/$HW_OWNER"
+		mv -T -- "$HW_ROOT/$HW_COMPONENT" "$HW_D"
+	fi
 	mkdir -p -- "$HW_ROOT" "$HW_D"
 fi
 
@@ -72,6 +94,42 @@ fi
 # hw_known TYPE PATH: the journal already holds a record of this thing.
 hw_known() {
 	[ -f "$HW_J" ] && awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { f = 1 } END { exit !f }' "$HW_J"
+}
+# hw_claimant TYPE KEY: the journal of another owner (or of the older
+# layout) that holds a record of this thing; fails when there is none.
+hw_claimant() {
+	local j
+	for j in "$HW_ROOT"/owners/*/*/journal "$HW_ROOT"/*/journal; do
+		[ -f "$j" ] || continue
+		case "$j" in "$HW_D/journal" | "$HW_ROOT/owners/$HW_OWNER/"*) continue ;; esac
+		if awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { f = 1 } END { exit !f }' "$j"; then
+			printf '%s' "$j"
+			return 0
+		fi
+	done
+	return 1
+}
+# hw_owner_of JOURNAL: the owner a journal belongs to, for messages.
+hw_owner_of() {
+	case "$1" in
+	"$HW_ROOT"/owners/*) local rest="${1#"$HW_ROOT"/owners/}"; printf '%s' "${rest%%/*}" ;;
+	*) printf 'the older journal %s' "$1" ;;
+	esac
+}
+# hw_adopt TYPE KEY: takes over another owner's record of this thing (and
+# the backup of a file that was there before the program), so that this
+# owner's undo restores it as that owner's would have. Fails when no other
+# journal holds it; succeeds at once when this journal already does.
+hw_adopt() {
+	local j rec
+	hw_known "$1" "$2" && return 0
+	j=$(hw_claimant "$1" "$2") || return 1
+	rec=$(awk -F '\t' -v t="$1" -v p="$2" '$1 == t && $2 == p { print; exit }' "$j")
+	if [ "$1" = file ] && [ "$(printf '%s' "$rec" | cut -f 3)" = backup ] && [ -e "$(dirname -- "$j")/backup$2" ]; then
+		mkdir -p -- "$HW_D/backup$(dirname -- "$2")"
+		cp -a -- "$(dirname -- "$j")/backup$2" "$HW_D/backup$2"
+	fi
+	printf '%s\n' "$rec" >>"$HW_J"
 }
 # hw_rec FIELD...: appends one tab-separated record to the journal.
 hw_rec() {
@@ -140,7 +198,17 @@ hw_family() {
 hw_dir() {
 	local p="$1" q missing=()
 	if ! hw_known dir "$p"; then
-		if [ -d "$p" ]; then
+		if [ -d "$p" ] && hw_claimant dir "$p" >/dev/null; then
+			# The parents the other owner made, outermost first, then the
+			# directory: undo removes them in the reverse order.
+			q="$p"
+			while [ "$q" != / ] && [ "$q" != . ]; do
+				q=$(dirname -- "$q")
+				missing=("$q" ${missing[@]+"${missing[@]}"})
+			done
+			for q in ${missing[@]+"${missing[@]}"}; do hw_adopt dir "$q" || true; done
+			hw_adopt dir "$p"
+		elif [ -d "$p" ]; then
 			hw_rec dir "$p" existed "$(stat -c '%a' -- "$p")" "$(stat -c '%u' -- "$p")" "$(stat -c '%g' -- "$p")"
 		else
 			q="$p"
@@ -174,7 +242,9 @@ hw_effect() {
 hw_install_tmp() {
 	local tmp="$1" p="$2"
 	if ! hw_known file "$p"; then
-		if [ -e "$p" ]; then
+		if [ -e "$p" ] && hw_adopt file "$p"; then
+			:
+		elif [ -e "$p" ]; then
 			mkdir -p -- "$HW_D/backup$(dirname -- "$p")"
 			cp -a -- "$p" "$HW_D/backup$p"
 			hw_rec file "$p" backup
@@ -194,6 +264,7 @@ hw_stage_install() {
 	local p="$1" stage="$HW_D/.stage.hw-tmp" tmp
 	if [ -f "$p" ] && cmp -s -- "$stage" "$p" && [ "$(stat -c '%a:%U:%G' -- "$p")" = "${2#0}:$3:$4" ]; then
 		rm -f -- "$stage"
+		hw_adopt file "$p" || true
 		hw_manifest_path file "$p"
 		return 0
 	fi
@@ -242,8 +313,12 @@ hw_secret_file() {
 # hw_runtime PATH KIND: a path a service will create at run time; undo removes
 # it when it did not exist before the program.
 hw_runtime() {
-	if ! hw_known "$2" "$1" && [ ! -e "$1" ]; then
-		if [ "$2" = dir ]; then hw_rec dir "$1" created purge; else hw_rec file "$1" created; fi
+	if ! hw_known "$2" "$1"; then
+		if [ ! -e "$1" ]; then
+			if [ "$2" = dir ]; then hw_rec dir "$1" created purge; else hw_rec file "$1" created; fi
+		else
+			hw_adopt "$2" "$1" || true
+		fi
 	fi
 }
 # hw_runtime_glob PATTERN: files matching it are removed on undo.
@@ -266,7 +341,10 @@ hw_pkg_manager() {
 # hw_pkg NAME: installs a package with the host's package manager; undo
 # removes it only when this program installed it.
 hw_pkg() {
-	hw_pkg_installed "$1" && return 0
+	if hw_pkg_installed "$1"; then
+		hw_adopt pkg "$1" || true
+		return 0
+	fi
 	hw_say "installing package $1"
 	hw_pkg_add "$1"
 	hw_rec pkg "$1"
@@ -321,6 +399,7 @@ hw_fetch() {
 	local url="$1" want dest="$3" tmp got
 	want=$(hw_want_sha "$url" "$2")
 	if [ -f "$dest" ] && [ "$(hw_sha256 "$dest")" = "$want" ]; then
+		hw_adopt file "$dest" || true
 		hw_fix_mode "$dest" "$4"
 		hw_manifest file "$dest" "$want" "${4#0}" root:root
 		return 0
@@ -385,6 +464,7 @@ hw_fetch_tar() {
 		sum=$(hw_sha256 "$f")
 		if [ -f "$destdir/$base" ] && cmp -s -- "$f" "$destdir/$base"; then
 			rm -f -- "$f"
+			hw_adopt file "$destdir/$base" || true
 			hw_fix_mode "$destdir/$base" 0755
 		else
 			hw_install_tmp "$f" "$destdir/$base" none
@@ -418,7 +498,10 @@ hw_service() {
 	if ! systemctl is-enabled --quiet -- "$unit" 2>/dev/null; then
 		systemctl enable --quiet -- "$unit"
 		hw_known enabled "$unit" || hw_rec enabled "$unit"
+	else
+		hw_adopt enabled "$unit" || true
 	fi
+	hw_known started "$unit" || hw_known restarted "$unit" || hw_adopt started "$unit" || hw_adopt restarted "$unit" || true
 	state=$(systemctl show -p ActiveState --value -- "$unit")
 	if [ "$hw_restart" = 1 ] || [ "$state" = inactive ] || [ "$state" = failed ]; then
 		if ! hw_known started "$unit" && ! hw_known restarted "$unit"; then
@@ -453,13 +536,22 @@ hw_service() {
 # hw_undo: reverses the journal, newest record first. Each step is safe to
 # repeat, so a delete that was interrupted can simply run again.
 hw_undo() {
-	local t a b c d e reload=0 restart=() hook
+	local t a b c d e reload=0 restart=() hook j
 	hw_undone=1
-	# What must stop before a phase's files go (see hw_before_undo_* below).
+	# What must stop before a phase's files go (see hw_before_undo_* below),
+	# unless another owner runs this phase on the host now.
 	hook="hw_before_undo_${HW_COMPONENT//-/_}"
-	if declare -F "$hook" >/dev/null; then "$hook"; fi
+	if j=$(hw_component_claimant); then
+		hw_say "$HW_COMPONENT stays running: $(hw_owner_of "$j") holds it"
+	elif declare -F "$hook" >/dev/null; then
+		"$hook"
+	fi
 	if [ -f "$HW_J" ]; then
 		while IFS=$'\t' read -r -u 3 t a b c d e; do
+			if j=$(hw_claimant "$t" "$a"); then
+				hw_say "left $t $a: $(hw_owner_of "$j") holds it"
+				continue
+			fi
 			case "$t" in
 			file)
 				if [ "$b" = backup ]; then
@@ -489,6 +581,8 @@ hw_undo() {
 			user) if getent passwd "$a" >/dev/null; then userdel -- "$a"; fi ;;
 			group) if getent group "$a" >/dev/null; then groupdel -- "$a"; fi ;;
 			enabled) systemctl disable --quiet -- "$a" 2>/dev/null || true ;;
+			sysctl) if [ -w "/proc/sys/${a//.//}" ]; then printf '%s\n' "$b" >"/proc/sys/${a//.//}" || hw_say "could not put back $a = $b"; fi ;;
+			module) modprobe -r -- "$a" 2>/dev/null || hw_say "left kernel module $a loaded: it is in use" ;;
 			started) systemctl stop -- "$a" 2>/dev/null || true ;;
 			restarted) restart+=("$a") ;;
 			rpmkey) if rpm -q -- "$a" >/dev/null 2>&1; then rpm -e -- "$a" >&2; fi ;;
@@ -507,7 +601,56 @@ hw_undo() {
 		systemctl try-restart -- "$a" || hw_say "could not restart $a"
 	done
 	rm -rf -- "$HW_D"
+	if [ -n "$HW_OWNER" ]; then
+		rmdir -- "$HW_ROOT/owners/$HW_OWNER" "$HW_ROOT/owners" 2>/dev/null || true
+	fi
 	rmdir -- "$HW_ROOT" 2>/dev/null || true
+}
+
+# hw_component_claimant: the journal of another owner (or of the older
+# layout) for this same phase; fails when there is none.
+hw_component_claimant() {
+	local j
+	for j in "$HW_ROOT"/owners/*/"$HW_COMPONENT"/journal "$HW_ROOT/$HW_COMPONENT/journal"; do
+		[ -f "$j" ] && [ "$j" != "$HW_J" ] || continue
+		printf '%s' "$j"
+		return 0
+	done
+	return 1
+}
+
+# The phases, in the order they are set up; an owner's whole undo goes backwards.
+HW_PHASES=(system binaries containerd-install containerd kubelet kube-proxy)
+
+# hw_undo_owner: undoes every phase this owner has on the host, last phase
+# first (a node that moved away from this host, or left it), then removes
+# the node library when no other owner is left.
+hw_undo_owner() {
+	local dir="$HW_ROOT/owners/$HW_OWNER" i c here="$HW_COMPONENT" phases=()
+	[ -n "$HW_OWNER" ] || hw_die "hw_undo_owner needs HW_OWNER"
+	for ((i = ${#HW_PHASES[@]} - 1; i >= 0; i--)); do phases+=("${HW_PHASES[i]}"); done
+	for c in "$dir"/*/; do
+		[ -d "$c" ] || continue
+		c=$(basename -- "$c")
+		case " ${HW_PHASES[*]} $here " in *" $c "*) ;; *) phases=("$c" "${phases[@]}") ;; esac
+	done
+	for c in "${phases[@]}"; do
+		[ -d "$dir/$c" ] || continue
+		(
+			HW_COMPONENT="$c"
+			HW_D="$dir/$c"
+			HW_J="$HW_D/journal"
+			if command -v flock >/dev/null 2>&1; then
+				exec 8>"$HW_D/.lock"
+				flock -w 600 8 || hw_die "another run of $c still holds $HW_D/.lock after 600s"
+			fi
+			hw_say "undoing $c of $HW_OWNER"
+			hw_undo
+		)
+	done
+	rm -rf -- "${dir:?}/$here"
+	rmdir -- "$dir" "$HW_ROOT/owners" "$HW_ROOT" 2>/dev/null || true
+	hw_remove_library
 }
 
 # ---- what the phases do, beyond files and units --------------------------
@@ -515,22 +658,60 @@ hw_undo() {
 # hw_group NAME / hw_user NAME HOME GROUP: a system group and user, made
 # when missing (and removed by undo only then).
 hw_group() {
-	getent group "$1" >/dev/null && return 0
+	if getent group "$1" >/dev/null; then
+		hw_adopt group "$1" || true
+		return 0
+	fi
 	groupadd --system -- "$1"
 	hw_rec group "$1"
 }
 hw_user() {
 	local nologin
-	getent passwd "$1" >/dev/null && return 0
+	if getent passwd "$1" >/dev/null; then
+		hw_adopt user "$1" || true
+		return 0
+	fi
 	nologin=$(command -v nologin || printf '/sbin/nologin')
 	useradd -d "$2" -s "$nologin" -g "$3" -r -M -- "$1"
 	hw_rec user "$1"
 }
 
+# hw_module NAME: a kernel module the node needs, loaded now when the
+# running kernel does not have it (the file in /etc/modules-load.d loads it
+# at boot); undo unloads only what this program loaded.
+hw_module() {
+	case "$1" in
+	overlay) grep -qw overlay /proc/filesystems && return 0 ;;
+	br_netfilter) [ -d /proc/sys/net/bridge ] && return 0 ;;
+	ip_vs) [ -e /proc/net/ip_vs ] && return 0 ;;
+	esac
+	[ -d "/sys/module/$1" ] && return 0
+	hw_say "loading kernel module $1"
+	modprobe -- "$1"
+	hw_known module "$1" || hw_rec module "$1"
+}
+
+# hw_sysctl KEY VALUE: sets a kernel parameter now (the file in
+# /etc/sysctl.d sets it at boot); undo puts back the value it had.
+hw_sysctl() {
+	local f="/proc/sys/${1//.//}" old
+	old=$(cat -- "$f")
+	if [ "$old" = "$2" ]; then
+		hw_adopt sysctl "$1" || true
+		return 0
+	fi
+	hw_known sysctl "$1" || hw_adopt sysctl "$1" || hw_rec sysctl "$1" "$old"
+	hw_say "setting $1 = $2"
+	printf '%s\n' "$2" >"$f"
+}
+
 # hw_remove_pkg NAME: the package goes (the guide removes firewalld, whose
 # rules and kube-proxy's do not mix well); undo installs it again.
 hw_remove_pkg() {
-	hw_pkg_installed "$1" || return 0
+	if ! hw_pkg_installed "$1"; then
+		hw_adopt removed-pkg "$1" || true
+		return 0
+	fi
 	systemctl disable --now --quiet "$1.service" 2>/dev/null || true
 	hw_say "removing $1"
 	hw_pkg_remove "$1"
@@ -586,6 +767,27 @@ hw_socket_gid() {
 	[ "$(stat -c %g -- "$1" 2>/dev/null)" = "$2" ] || hw_die "$1 does not belong to gid $2"
 }
 
+# hw_kubelet_identity NAME CERT_GLOB KUBECONFIG: the kubelet's client
+# certificate (from TLS bootstrapping) names the node it registered as. When
+# it names another node (the node was renamed in the config), it goes, with
+# the kubeconfig that uses it, and the restarted kubelet bootstraps again as
+# NAME (the Node of the old name is the old owner's to drain and delete).
+hw_kubelet_identity() {
+	local current="${2%\*}current.pem" cn
+	[ -e "$current" ] || return 0
+	if ! command -v openssl >/dev/null 2>&1; then
+		hw_say "cannot read the node name of $current: openssl is missing"
+		return 0
+	fi
+	cn=$(openssl x509 -in "$current" -noout -subject -nameopt multiline 2>/dev/null | awk -F ' = ' '$1 ~ /commonName/ { print $2 }')
+	[ "$cn" = "system:node:$1" ] && return 0
+	cn="${cn#system:node:}"
+	hw_say "the kubelet's client certificate is for ${cn:-no node}: it bootstraps again as $1"
+	# shellcheck disable=SC2086
+	rm -f -- $2 "$3"
+	hw_restart=1
+}
+
 hw_before_undo_kubelet() {
 	systemctl stop kubelet.service 2>/dev/null || true
 	if [ -x /usr/local/sbin/crictl ] && [ -S /var/run/containerd/containerd.sock ]; then
@@ -598,8 +800,15 @@ hw_before_undo_kube_proxy() {
 	if [ -x /usr/local/sbin/kube-proxy ]; then /usr/local/sbin/kube-proxy --cleanup >/dev/null 2>&1 || true; fi
 }
 
-# hw_remove_library: the last step of the system phase's undo.
-hw_remove_library() { rm -rf -- /usr/local/lib/hardway; }
+# hw_remove_library: the last step of the system phase's undo; the library
+# stays while another owner's journal is on the host.
+hw_remove_library() {
+	if [ -d "$HW_ROOT" ]; then
+		hw_say "kept the node library: $HW_ROOT holds other journals"
+		return 0
+	fi
+	rm -rf -- /usr/local/lib/hardway
+}
 
 # ---- the drift check ------------------------------------------------------
 
@@ -608,14 +817,17 @@ hw_drift() {
 	printf 'HW_DRIFT {"phase":%s,"%s":%s,"drift":"%s"}\n' "$(hw_json_string "$1")" "$2" "$(hw_json_string "$3")" "$4"
 }
 
-# hw_check: read-only. Compares every phase's manifest with the node and
+# hw_check: read-only. Compares each manifest of this owner's phases
+# (HW_OWNER; without it, the older layout's) with the node and
 # prints one HW_DRIFT line per difference: a path whose content, mode or
 # owner differs or that is missing; a unit that is inactive, failed or
 # disabled. Then one HW_CHECKED line with each phase's last run, which ends
 # a complete report. Digests only: no file's content is printed.
 hw_check() {
-	local m phase t p sum mode own state runs="" run
-	for m in "$HW_ROOT"/*/manifest; do
+	local m phase t p sum mode own state runs="" run dir="$HW_ROOT"
+	# An owner's phases only: another owner's (a node renamed on this host) are its own.
+	if [ -n "$HW_OWNER" ]; then dir="$HW_ROOT/owners/$HW_OWNER"; fi
+	for m in "$dir"/*/manifest; do
 		[ -f "$m" ] || continue
 		phase=$(basename -- "$(dirname -- "$m")")
 		run=""
