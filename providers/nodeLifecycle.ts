@@ -11,6 +11,9 @@
  *   `drainTimeoutSeconds`, and deletes the Node object. It is registered
  *   after the node's commands, so the engine deletes it before them: the
  *   host is cleaned once the cluster has let go of the node.
+ * - read (`pulumi refresh`): a Node that is gone or not Ready is recorded
+ *   in `notReady`, which makes the next `pulumi up` wait for it again
+ *   (after the node's commands, which repair what NodeState found).
  */
 import * as pulumi from "@pulumi/pulumi";
 import { watchEngine } from "./engineWatch";
@@ -22,7 +25,7 @@ import { hasUnknown } from "./unknown";
 watchEngine();
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
-export const NODE_LIFECYCLE_VERSION = "2";
+export const NODE_LIFECYCLE_VERSION = "3";
 
 export interface NodeLifecycleInputs {
     access: ApiAccess;
@@ -37,6 +40,24 @@ export interface NodeLifecycleInputs {
 export interface NodeLifecycleOutputs extends NodeLifecycleInputs {
     uid: string;
     kubeletVersion: string;
+    /** What the last refresh found wrong with the Node ("" when Ready); `pulumi up` waits for it again. */
+    notReady?: string;
+}
+
+/** "" for a Ready node; otherwise why it is not (gone, no Ready condition, Ready=False with reason and message). */
+export async function notReadyReason(access: ApiAccess, name: string): Promise<string> {
+    const r = await apiRequest(access, "GET", nodePath(name));
+    if (r.status === 404) {
+        return "the Node object is gone";
+    }
+    if (r.status !== 200) {
+        throw new ApiError(r.status, "GET", nodePath(name), reasonOf(r));
+    }
+    const ready = readyCondition(r.body);
+    if (ready?.status === "True") {
+        return "";
+    }
+    return ready ? `Ready=${ready.status} (${ready.reason ?? ""}: ${ready.message ?? ""})` : "it has no Ready condition";
 }
 
 /** The Ready condition of a Node object, or undefined. */
@@ -135,7 +156,7 @@ export async function removeNode(access: ApiAccess, name: string, drainTimeoutSe
 /** Waits for the node to be Ready; the outputs record which Node object that was. */
 async function readyOutputs(inputs: NodeLifecycleInputs): Promise<NodeLifecycleOutputs> {
     const node = await waitForReady(inputs.access, inputs.nodeName, inputs.readyTimeoutSeconds);
-    return { ...inputs, uid: node.metadata.uid, kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "" };
+    return { ...inputs, uid: node.metadata.uid, kubeletVersion: node.status?.nodeInfo?.kubeletVersion ?? "", notReady: "" };
 }
 
 export const nodeLifecycleProvider: pulumi.dynamic.ResourceProvider = {
@@ -154,7 +175,11 @@ export const nodeLifecycleProvider: pulumi.dynamic.ResourceProvider = {
 
     async diff(_id: string, olds: NodeLifecycleOutputs, news: NodeLifecycleInputs): Promise<pulumi.dynamic.DiffResult> {
         const keys = ["readyTimeoutSeconds", "drainTimeoutSeconds", "rollout", "version"] as const;
-        const changed = keys.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.access) !== JSON.stringify(news.access);
+        const changed =
+            keys.some((k) => olds[k] !== news[k]) ||
+            JSON.stringify(olds.access) !== JSON.stringify(news.access) ||
+            // Drift a refresh found: wait for the node again.
+            !!olds.notReady;
         const replaces = olds.nodeName !== news.nodeName ? ["nodeName"] : [];
         return { changes: changed || replaces.length > 0, replaces, deleteBeforeReplace: false };
     },
@@ -169,6 +194,10 @@ export const nodeLifecycleProvider: pulumi.dynamic.ResourceProvider = {
 
     async delete(_id: string, olds: NodeLifecycleOutputs): Promise<void> {
         await removeNode(olds.access, olds.nodeName, olds.drainTimeoutSeconds);
+    },
+
+    async read(id: string, props: NodeLifecycleOutputs): Promise<pulumi.dynamic.ReadResult> {
+        return { id, props: { ...props, notReady: await notReadyReason(props.access, props.nodeName) } };
     },
 };
 
@@ -187,12 +216,13 @@ export interface NodeLifecycleArgs {
 export class NodeLifecycle extends pulumi.dynamic.Resource {
     public readonly uid!: pulumi.Output<string>;
     public readonly kubeletVersion!: pulumi.Output<string>;
+    public readonly notReady!: pulumi.Output<string>;
 
     constructor(name: string, args: NodeLifecycleArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             nodeLifecycleProviderLazy,
             name,
-            { ...args, version: NODE_LIFECYCLE_VERSION, uid: undefined, kubeletVersion: undefined },
+            { ...args, version: NODE_LIFECYCLE_VERSION, uid: undefined, kubeletVersion: undefined, notReady: undefined },
             { ...opts, additionalSecretOutputs: ["access"] },
             "hardway",
             "NodeLifecycle",

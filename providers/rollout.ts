@@ -147,9 +147,15 @@ export async function uncordonIfOurs(request: Request, name: string): Promise<bo
     return true;
 }
 
-const DIFF_KEYS = ["nodeName", "holder", "slots", "leaseSeconds", "waitSeconds", "drainTimeoutSeconds", "disruption", "kubeletVersion", "readyTimeoutSeconds", "version"] as const;
+/**
+ * What makes a gate or release change. Not `slots` and `waitSeconds`: they
+ * follow the number of nodes, and a node added or removed must not update
+ * every other node's gate and release. A disruptive update reads them from
+ * the new inputs, so they are current when they matter.
+ */
+const DIFF_KEYS = ["nodeName", "holder", "leaseSeconds", "drainTimeoutSeconds", "disruption", "kubeletVersion", "readyTimeoutSeconds", "version"] as const;
 
-function diffOf(olds: RolloutInputs, news: RolloutInputs): pulumi.dynamic.DiffResult {
+export function diffOf(olds: RolloutInputs, news: RolloutInputs): pulumi.dynamic.DiffResult {
     const changed = DIFF_KEYS.some((k) => olds[k] !== news[k]) || JSON.stringify(olds.access) !== JSON.stringify(news.access);
     return { changes: changed, replaces: olds.nodeName !== news.nodeName ? ["nodeName"] : [], deleteBeforeReplace: false };
 }

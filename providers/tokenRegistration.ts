@@ -7,20 +7,23 @@
  * - create: applies every object;
  * - update: applies them again; when the token id changed, it then deletes
  *   the old token's Secret (the bindings keep their names);
- * - delete: deletes the Secret and the bindings.
+ * - delete: deletes the Secret and the bindings;
+ * - read (`pulumi refresh`): looks each object up; the ones that are gone
+ *   are listed in `missing`, which makes the next `pulumi up` apply them
+ *   again.
  */
 import * as pulumi from "@pulumi/pulumi";
 import { watchEngine } from "./engineWatch";
 import { lazyProvider } from "./lazy";
 import { bootstrapRbac, bootstrapTokenSecret } from "../components/kube/bootstrapToken";
-import { ApiAccess, applyObject, deleteObject } from "./kubeApi";
+import { ApiAccess, ApiError, apiRequest, applyObject, deleteObject, objectPath, reasonOf } from "./kubeApi";
 import { hasUnknown } from "./unknown";
 
 // Loaded by the engine's dynamic provider host: leave with the engine.
 watchEngine();
 
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
-export const TOKEN_REGISTRATION_VERSION = "2";
+export const TOKEN_REGISTRATION_VERSION = "3";
 
 export interface TokenRegistrationInputs {
     access: ApiAccess;
@@ -35,6 +38,8 @@ export interface TokenRegistrationOutputs extends TokenRegistrationInputs {
     tokenId: string;
     /** `Kind namespace/name` of every object written. */
     objects: string[];
+    /** What the last refresh found deleted from the cluster (`Kind namespace/name`); `pulumi up` applies it again. */
+    missing?: string[];
 }
 
 const TOKEN_RE = /^([a-z0-9]{6})\.([a-z0-9]{16})$/;
@@ -64,7 +69,22 @@ async function applyAll(inputs: TokenRegistrationInputs): Promise<TokenRegistrat
     for (const obj of objects) {
         await applyObject(inputs.access, obj);
     }
-    return { ...inputs, tokenId: inputs.token.split(".")[0], objects: objects.map(objectLabel) };
+    return { ...inputs, tokenId: inputs.token.split(".")[0], objects: objects.map(objectLabel), missing: [] };
+}
+
+/** The objects of a registration that are gone from the cluster, as `Kind namespace/name`. */
+export async function missingObjects(inputs: TokenRegistrationInputs): Promise<string[]> {
+    const missing: string[] = [];
+    for (const obj of registrationObjects(inputs)) {
+        const path = objectPath(obj);
+        const r = await apiRequest(inputs.access, "GET", path);
+        if (r.status === 404) {
+            missing.push(objectLabel(obj));
+        } else if (r.status !== 200) {
+            throw new ApiError(r.status, "GET", path, reasonOf(r));
+        }
+    }
+    return missing;
 }
 
 export const tokenRegistrationProvider: pulumi.dynamic.ResourceProvider = {
@@ -88,6 +108,10 @@ export const tokenRegistrationProvider: pulumi.dynamic.ResourceProvider = {
         if (JSON.stringify(olds.access) !== JSON.stringify(news.access)) {
             changed.push("access" as any);
         }
+        // Drift a refresh found: objects deleted from the cluster are applied again.
+        if ((olds.missing ?? []).length > 0) {
+            changed.push("missing" as any);
+        }
         return { changes: changed.length > 0, replaces: [], deleteBeforeReplace: false };
     },
 
@@ -109,6 +133,10 @@ export const tokenRegistrationProvider: pulumi.dynamic.ResourceProvider = {
             await deleteObject(olds.access, obj);
         }
     },
+
+    async read(id: string, props: TokenRegistrationOutputs): Promise<pulumi.dynamic.ReadResult> {
+        return { id, props: { ...props, missing: await missingObjects(props) } };
+    },
 };
 
 /** What the resource stores: a loader of tokenRegistrationProvider, not its code (see lazy.ts). */
@@ -125,12 +153,13 @@ export interface TokenRegistrationArgs {
 export class TokenRegistration extends pulumi.dynamic.Resource {
     public readonly tokenId!: pulumi.Output<string>;
     public readonly objects!: pulumi.Output<string[]>;
+    public readonly missing!: pulumi.Output<string[]>;
 
     constructor(name: string, args: TokenRegistrationArgs, opts?: pulumi.CustomResourceOptions) {
         super(
             tokenRegistrationProviderLazy,
             name,
-            { ...args, version: TOKEN_REGISTRATION_VERSION, tokenId: undefined, objects: undefined },
+            { ...args, version: TOKEN_REGISTRATION_VERSION, tokenId: undefined, objects: undefined, missing: undefined },
             { ...opts, additionalSecretOutputs: ["token", "access"] },
             "hardway",
             "TokenRegistration",

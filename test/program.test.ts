@@ -207,6 +207,7 @@ describe("program under mocks: with API administrator credentials", () => {
             [...new Set(dynamics.map((r) => r.type))].sort(),
             [
                 "pulumi-nodejs:dynamic/hardway:NodeLifecycle",
+                "pulumi-nodejs:dynamic/hardway:NodeState",
                 "pulumi-nodejs:dynamic/hardway:Renewal",
                 "pulumi-nodejs:dynamic/hardway:RolloutGate",
                 "pulumi-nodejs:dynamic/hardway:RolloutRelease",

@@ -275,3 +275,63 @@ describe("providers: leaving with the engine", () => {
         assert.equal(stderr, `hardway-workers: the engine at 127.0.0.1:${port} is gone; the dynamic provider host exits\n`);
     });
 });
+
+describe("providers: drift in the cluster (read, on refresh)", () => {
+    const TOKEN_SECRET = "/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef";
+
+    it("token registration: read lists the objects gone from the cluster; diff then updates; the update applies them again and clears the list", async () => {
+        const gone = new Set([TOKEN_SECRET, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-kubelet-bootstrap"]);
+        const api = await fakeApi((s) => {
+            const p = s.path.split("?")[0];
+            if (s.method === "GET") {
+                return { status: gone.has(p) ? 404 : 200, body: {} };
+            }
+            gone.delete(p);
+            return { status: 200 };
+        });
+        try {
+            const inputs = { access: api.access, token: TOKEN, version: "3" };
+            const created = await tokenRegistrationProvider.create(inputs);
+            gone.add(TOKEN_SECRET);
+            gone.add("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-kubelet-bootstrap");
+            const read = await tokenRegistrationProvider.read!(created.id, created.outs);
+            assert.deepEqual(read.props.missing, ["Secret kube-system/bootstrap-token-abcdef", "ClusterRoleBinding hardway-kubelet-bootstrap"]);
+            assert.equal((await tokenRegistrationProvider.diff!(created.id, read.props, inputs)).changes, true);
+            const updated = await tokenRegistrationProvider.update!(created.id, read.props, inputs);
+            assert.deepEqual(updated.outs.missing, []);
+            const again = await tokenRegistrationProvider.read!(created.id, updated.outs);
+            assert.deepEqual(again.props, updated.outs, "after the repair a refresh changes nothing");
+            assert.equal((await tokenRegistrationProvider.diff!(created.id, again.props, inputs)).changes, false);
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("token registration: read fails on an answer other than found or not found", async () => {
+        const api = await fakeApi(() => ({ status: 403, body: { message: "forbidden" } }));
+        try {
+            const outs = { access: api.access, token: TOKEN, version: "3", tokenId: "abcdef", objects: [] };
+            await assert.rejects(tokenRegistrationProvider.read!("bootstrap-token-abcdef", outs), { message: `GET ${TOKEN_SECRET}: HTTP 403: forbidden` });
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("node lifecycle: read records a NotReady or deleted node; diff then waits again; a Ready node is no drift", async () => {
+        const answers: { status: number; body?: unknown }[] = [{ status: 200, body: readyNode("False") }, { status: 404 }, { status: 200, body: readyNode("True") }];
+        const api = await fakeApi(() => answers.shift() ?? { status: 500 });
+        try {
+            const base = { access: api.access, nodeName: "worker1", readyTimeoutSeconds: 300, drainTimeoutSeconds: 120, rollout: "a", version: "3" };
+            const outs = { ...base, uid: "u-1", kubeletVersion: "v1.34.4", notReady: "" };
+            const notReady = await nodeLifecycleProvider.read!("worker1", outs);
+            assert.equal(notReady.props.notReady, "Ready=False (KubeletNotReady: network not ready)");
+            assert.equal((await nodeLifecycleProvider.diff!("worker1", notReady.props, base)).changes, true);
+            assert.equal((await nodeLifecycleProvider.read!("worker1", outs)).props.notReady, "the Node object is gone");
+            const ready = await nodeLifecycleProvider.read!("worker1", outs);
+            assert.deepEqual(ready.props, outs);
+            assert.equal((await nodeLifecycleProvider.diff!("worker1", ready.props, base)).changes, false);
+        } finally {
+            await api.close();
+        }
+    });
+});

@@ -327,3 +327,44 @@ describe("rollout: the release waits for the new kubelet", () => {
         await waitForVersion(async () => ({ status: 404, body: {} }), "gone", "v1.34.4", 0, 1);
     });
 });
+
+describe("rollout: what changes a gate or a release", () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const { diffOf, rolloutGateProvider, rolloutReleaseProvider } = require("../providers/rollout") as typeof import("../providers/rollout");
+    const base = {
+        access: { server: "https://10.0.0.1:6443", caPem: "ca", certPem: "cert", keyPem: "key" },
+        nodeName: "worker1",
+        holder: "worker1@hardway-workers/dev",
+        slots: 1,
+        leaseSeconds: 1320,
+        waitSeconds: 5280,
+        drainTimeoutSeconds: 120,
+        disruption: "d1",
+        kubeletVersion: "v1.34.4",
+        readyTimeoutSeconds: 300,
+        version: "1",
+    } as any;
+
+    it("a node added or removed (slots and waitSeconds follow the node count) changes no other node's gate or release", async () => {
+        const table: [Record<string, unknown>, boolean, string[]][] = [
+            [{}, false, []],
+            [{ waitSeconds: 3960 }, false, []],
+            [{ slots: 2, waitSeconds: 2640 }, false, []],
+            [{ disruption: "d2" }, true, []],
+            [{ kubeletVersion: "v1.35.0" }, true, []],
+            [{ leaseSeconds: 1500 }, true, []],
+            [{ drainTimeoutSeconds: 60 }, true, []],
+            [{ readyTimeoutSeconds: 600 }, true, []],
+            [{ holder: "worker1@hardway-workers/prod" }, true, []],
+            [{ access: { ...base.access, certPem: "cert2" } }, true, []],
+            [{ version: "2" }, true, []],
+            [{ nodeName: "worker3" }, true, ["nodeName"]],
+        ];
+        for (const [change, changes, replaces] of table) {
+            const want = { changes, replaces, deleteBeforeReplace: false };
+            assert.deepEqual(diffOf(base, { ...base, ...change }), want, JSON.stringify(change));
+            assert.deepEqual(await rolloutGateProvider.diff!("worker1", base, { ...base, ...change }), want, `gate ${JSON.stringify(change)}`);
+            assert.deepEqual(await rolloutReleaseProvider.diff!("worker1", base, { ...base, ...change }), want, `release ${JSON.stringify(change)}`);
+        }
+    });
+});

@@ -13,7 +13,7 @@ export class Binaries extends pulumi.ComponentResource {
         const plan = binariesPlan(args.ctx.cluster);
         this.command = nodeCommand(
             `${name}-binaries`,
-            { connection: args.ctx.connection, owner: args.ctx.owner, create: plan.create, delete: plan.delete },
+            { connection: args.ctx.connection, owner: args.ctx.owner, create: plan.create, delete: plan.delete, drift: args.ctx.drift },
             { parent: this, dependsOn: args.after },
         );
         this.registerOutputs({});

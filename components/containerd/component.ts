@@ -23,7 +23,7 @@ export class ContainerdRuntime extends pulumi.ComponentResource {
         const install = containerdInstallPlan(cluster.packageRepos.rhel);
         this.install = nodeCommand(
             `${name}-containerd-install`,
-            { connection, owner: args.ctx.owner, create: install.create, delete: install.delete },
+            { connection, owner: args.ctx.owner, create: install.create, delete: install.delete, drift: args.ctx.drift },
             { parent: this, dependsOn: args.after },
         );
         const installed = this.install.stdout.apply(parseFacts).apply((f) => installedContainerd(node.name, f, cluster));
@@ -34,7 +34,7 @@ export class ContainerdRuntime extends pulumi.ComponentResource {
             .apply(([i, gid]) => containerdConfigPlan({ installed: i, gid, cgroupDriver: cluster.cgroupDriver }));
         this.config = nodeCommand(
             `${name}-containerd-config`,
-            { connection, owner: args.ctx.owner, create: config.apply((p) => p.create), delete: containerdConfigUndoScript() },
+            { connection, owner: args.ctx.owner, create: config.apply((p) => p.create), delete: containerdConfigUndoScript(), drift: args.ctx.drift },
             { parent: this, dependsOn: [this.install] },
         );
         this.registerOutputs({ containerdVersion: this.containerdVersion, configVersion: this.configVersion });

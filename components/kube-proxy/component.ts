@@ -30,6 +30,7 @@ export class KubeProxyService extends pulumi.ComponentResource {
                 create: this.certificate.certPem.apply((certPem) => plan(certPem).create),
                 delete: kubeProxyUndoScript(),
                 secrets,
+                drift: args.ctx.drift,
             },
             { parent: this, dependsOn: args.after },
         );

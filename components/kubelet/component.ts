@@ -36,6 +36,7 @@ export class KubeletService extends pulumi.ComponentResource {
                 create: this.certificate.certPem.apply((certPem) => plan(certPem).create),
                 delete: kubeletUndoScript(),
                 secrets,
+                drift: args.ctx.drift,
             },
             { parent: this, dependsOn: args.after },
         );

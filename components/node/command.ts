@@ -3,6 +3,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import * as remote from "@pulumi/command/remote";
 import { NodeConfig, WorkerConfig } from "../config/types";
+import { repairMarker } from "../../providers/driftReport";
 import { hostCleanupScript, hostTriggers, withOwner } from "./owner";
 import { stdinOf } from "./scripts";
 
@@ -27,6 +28,18 @@ export interface NodeCommandArgs {
     delete: string;
     /** Secret values by name, sent on stdin (stdinOf); the script reads the same names (HW_SECRETS). */
     secrets?: Record<string, pulumi.Input<string>>;
+    /** Per phase, the drift last seen on the node (NodeContext.drift); see withRepairMarker. */
+    drift?: pulumi.Input<Record<string, string>>;
+}
+
+/**
+ * The create text with the drift last seen in its phase (the script's
+ * HW_COMPONENT) as a trailing comment: new drift changes the text, so
+ * `pulumi up` runs the phase again; no drift, no comment.
+ */
+export function withRepairMarker(create: string, drift: Record<string, string> | undefined): string {
+    const phase = /^HW_COMPONENT=(\S+)$/m.exec(create)?.[1];
+    return create + repairMarker(phase === undefined ? undefined : drift?.[phase]);
 }
 
 /** The secrets a phase's script reads (secretNames of its files) must be exactly the ones its command sends. */
@@ -48,7 +61,9 @@ export function nodeCommand(name: string, args: NodeCommandArgs, opts: pulumi.Cu
         name,
         {
             connection: args.connection,
-            create: pulumi.output(args.create).apply((text) => withOwner(args.owner, text)),
+            create: pulumi
+                .all([args.create, args.drift ?? {}])
+                .apply(([text, drift]) => withOwner(args.owner, withRepairMarker(text, drift))),
             delete: withOwner(args.owner, args.delete),
             stdin,
             // The previous stdout would be passed through sshd's AcceptEnv, which stock sshd refuses.

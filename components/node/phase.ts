@@ -10,6 +10,8 @@ export interface NodeContext {
     connection: command.types.input.remote.ConnectionArgs;
     /** Whose journals the node's commands keep on the host (owner.ts). */
     owner: string;
+    /** Per phase, the drift last seen on the node (NodeState): new drift runs that phase's command again. */
+    drift?: pulumi.Output<Record<string, string>>;
 }
 
 /** Children of a component do not inherit its dependsOn, so each phase takes its own. */

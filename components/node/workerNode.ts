@@ -9,6 +9,7 @@ import * as pulumi from "@pulumi/pulumi";
 import * as remote from "@pulumi/command/remote";
 import { ApiAccess } from "../../providers/kubeApi";
 import { NodeLifecycle } from "../../providers/nodeLifecycle";
+import { NodeState } from "../../providers/nodeState";
 import { RolloutGate, RolloutRelease, holderOf } from "../../providers/rollout";
 import { slotCount } from "../../providers/rolloutSlot";
 import { NodeConfig, WorkerConfig } from "../config/types";
@@ -22,6 +23,9 @@ import { addressOf, ownerOf } from "./owner";
 import { disruptionOf, leaseSecondsOf, slotWaitSecondsOf } from "./rollout";
 import { formatVersion } from "../kube/versions";
 import { NodeContext } from "./phase";
+
+/** The phases of a node, as the node library names them (HW_COMPONENT): NodeState checks each. */
+export const NODE_PHASES = ["system", "binaries", "containerd-install", "containerd", "kubelet", "kube-proxy"];
 
 export interface WorkerNodeArgs {
     node: NodeConfig;
@@ -47,16 +51,36 @@ export class WorkerNode extends pulumi.ComponentResource {
     public readonly lifecycle?: NodeLifecycle;
     /** With API credentials: the slot and drain before a disruptive update, and their release after it (providers/rollout.ts). */
     public readonly rollout?: { gate: RolloutGate; release: RolloutRelease };
+    /** What `pulumi refresh` sees on the node: per phase, the drift last seen (README "Drift"). */
+    public readonly state: NodeState;
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:WorkerNode", name, {}, opts);
+        const child = { parent: this };
+        const owner = ownerOf(args.node);
+        this.state = new NodeState(
+            `${name}-state`,
+            {
+                connection: pulumi.output(args.cluster.sshPrivateKey).apply((privateKey) => ({
+                    host: args.node.sshHost,
+                    port: args.node.sshPort,
+                    user: args.cluster.sshUser,
+                    privateKey,
+                    ...(args.node.hostKey ? { hostKey: args.node.hostKey } : {}),
+                })),
+                nodeName: args.node.name,
+                owner,
+                phases: NODE_PHASES,
+            },
+            child,
+        );
         const ctx: NodeContext = {
             node: args.node,
             cluster: args.cluster,
             connection: connectionFor(args.node, args.cluster),
-            owner: ownerOf(args.node),
+            owner,
+            drift: this.state.drift,
         };
-        const child = { parent: this };
         this.host = hostBinding(`${name}-host`, args.node, ctx.connection, ctx.owner, child);
         this.system = new SystemSetup(name, { ctx, after: [this.host] }, child);
         const disruption = disruptionOf(args.cluster);

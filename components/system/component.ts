@@ -18,7 +18,7 @@ export class SystemSetup extends pulumi.ComponentResource {
         const plan = systemPlanFor(args.ctx.node, args.ctx.cluster);
         this.command = nodeCommand(
             `${name}-system`,
-            { connection: args.ctx.connection, owner: args.ctx.owner, create: plan.create, delete: plan.delete },
+            { connection: args.ctx.connection, owner: args.ctx.owner, create: plan.create, delete: plan.delete, drift: args.ctx.drift },
             { parent: this, dependsOn: args.after },
         );
         const facts = this.command.stdout.apply(parseFacts);

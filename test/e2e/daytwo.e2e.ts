@@ -17,6 +17,8 @@ import { parsePreflight, preflightError } from "../../components/system/prefligh
 const SECOND_ADDRESS = "10.240.0.121";
 /** What a running kubelet changes by itself, and its client certificate (issued anew when it bootstraps again). */
 const KUBELET_OWN = "/var/lib/kubelet /etc/kubernetes/pki/kubelet-client-* /etc/kubernetes/kubelet.kubeconfig";
+/** Each phase's manifest records the time of its run (README "Drift"): a run at the new address writes new ones. */
+const MANIFESTS = "/var/lib/hardway-workers/owners/*/*/manifest";
 
 describe("e2e: day two — renames and moves on the lab's nodes", function () {
     this.timeout(20 * 60 * 1000);
@@ -128,7 +130,7 @@ describe("e2e: day two — renames and moves on the lab's nodes", function () {
 
     it("move worker1 to a second address of its host: the old binding is cleaned first, then set up anew, with nothing of the old left", async () => {
         execFileSync("ip", ["-n", w1.netns, "addr", "add", `${SECOND_ADDRESS}/24`, "dev", "eth0"]);
-        const before = snapshot("worker1", KUBELET_OWN);
+        const before = snapshot("worker1", `${KUBELET_OWN} ${MANIFESTS}`);
         const moved: LabNode & { hostKeyAlias: string } = { ...w1, sshHost: SECOND_ADDRESS, hostKeyAlias: w1.sshHost };
         const w3 = current.find((n) => n.name === "worker3")!;
         const movedRun = await lr.program({}, [moved, w3]);
@@ -170,7 +172,7 @@ describe("e2e: day two — renames and moves on the lab's nodes", function () {
             "binaries containerd containerd-install kube-proxy kubelet system",
             "one journal per phase, the host binding's run left none",
         );
-        assert.deepEqual(diffLines(before, snapshot("worker1", KUBELET_OWN)), [], "the node is as it was at its old address: no leftover unit, file or journal");
+        assert.deepEqual(diffLines(before, snapshot("worker1", `${KUBELET_OWN} ${MANIFESTS}`)), [], "the node is as it was at its old address: no leftover unit, file or journal");
     });
 
     it("destroy after the rename and the move leaves both hosts as they were before the first run", async () => {

@@ -56,6 +56,7 @@ export function commandsOf(run: ProgramRun, nodes: string[]): Map<string, Cmd> {
 export const REGISTRATION = "pulumi-nodejs:dynamic/hardway:TokenRegistration";
 export const LIFECYCLE = "pulumi-nodejs:dynamic/hardway:NodeLifecycle";
 export const RENEWAL = "pulumi-nodejs:dynamic/hardway:Renewal";
+export const NODE_STATE = "pulumi-nodejs:dynamic/hardway:NodeState";
 export const GATE = "pulumi-nodejs:dynamic/hardway:RolloutGate";
 export const RELEASE = "pulumi-nodejs:dynamic/hardway:RolloutRelease";
 
@@ -178,6 +179,28 @@ export class LabRun {
         );
     }
 
+    /** Each node's NodeState drift as the last refresh left it, by resource name (what the program reads). */
+    driftByName(): Record<string, Record<string, string>> {
+        return Object.fromEntries([...this.dynamics.values()].filter((d) => d.name.endsWith("-state")).map((d) => [d.name, d.outs.drift ?? {}]));
+    }
+
+    /**
+     * `pulumi refresh`: every applied dynamic resource's read, as the engine
+     * calls it (a provider without read keeps its state). Returns, by name,
+     * the outputs before and after.
+     */
+    async refresh(): Promise<Map<string, { before: any; after: any }>> {
+        const out = new Map<string, { before: any; after: any }>();
+        await Promise.all(
+            [...this.dynamics.values()].map(async (d) => {
+                const r = await d.provider.read!(d.id, d.outs);
+                out.set(d.name, { before: d.outs, after: r.props });
+                d.outs = r.props;
+            }),
+        );
+        return out;
+    }
+
     /** A node's system phase (its preflight first) as the program writes it for the lab's config. */
     systemText(n: LabNode, overrides: Record<string, unknown> = {}): string {
         // The JSON keys parsed, as readRawConfig does from the stack's config.
@@ -197,6 +220,7 @@ export class LabRun {
     program(overrides: Record<string, unknown> = {}, only?: LabNode[]): Promise<ProgramRun> {
         const mocks = new ProgramMocks(this.ca, this.memory);
         mocks.stdoutByName = this.facts;
+        mocks.driftByName = this.driftByName();
         return runProgram(rawLabConfig(overrides, only), mocks);
     }
 
@@ -212,6 +236,7 @@ export class LabRun {
         mocks.preview = true;
         mocks.newStack = newStack;
         mocks.stdoutByName = this.facts;
+        mocks.driftByName = this.driftByName();
         const run = await runProgram(rawLabConfig(overrides, only), mocks);
         const out = new Map<string, boolean>();
         for (const r of run.mocks.resources.filter((x) => x.type.startsWith("pulumi-nodejs:dynamic/"))) {
@@ -288,6 +313,10 @@ export class LabRun {
             createDynamic(registrations[0]),
         ]);
         this.dynamics.set(registered.name, registered);
+        // Each node's NodeState: its create opens no SSH session.
+        for (const a of await Promise.all([...dynamicsOf(run, NODE_STATE).values()].map(createDynamic))) {
+            this.dynamics.set(a.name, a);
+        }
         const lifecycles = [...dynamicsOf(run, LIFECYCLE).values()];
         assert.deepEqual(lifecycles.map((r) => r.name).sort(), this.nodes.map((n) => `${n.name}-membership`).sort());
         for (const a of await Promise.all(lifecycles.map(createDynamic))) {

@@ -189,6 +189,7 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
             "worker2-membership",
             "worker2-rollout-gate",
             "worker2-rollout-release",
+            "worker2-state",
         ]);
         // A pod bound to worker2, which the drain must evict (no scheduler in the lab: bound by name).
         kubectl("-n", "default", "run", "drain-me", "--image=registry.invalid/pause:none", "--restart=Never", "--overrides", JSON.stringify({ spec: { nodeName: "worker2" } }));
@@ -200,8 +201,8 @@ describe("e2e: the program's commands on the lab's real nodes", function () {
         assert.equal(kubectl("get", "nodes", "-o", "name").split("\n").filter((l) => l === "node/worker2").length, 0, "the Node object is gone");
         assert.equal(kubectl("-n", "default", "get", "pods", "--ignore-not-found", "-o", "name").trim(), "", "the drain evicted the pod");
         await lr.destroy(gone);
-        // Then what the commands depended on: worker2's certificate renewals.
-        for (const name of goneDynamics.filter((k) => k.endsWith("-renewal") || k.endsWith("-rollout-gate"))) {
+        // Then what the commands depended on: worker2's certificate renewals, its rollout gate and its NodeState.
+        for (const name of goneDynamics.filter((k) => k.endsWith("-renewal") || k.endsWith("-rollout-gate") || k.endsWith("-state"))) {
             await deleteDynamic(lr.dynamics.get(name)!);
             lr.dynamics.delete(name);
         }

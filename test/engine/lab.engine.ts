@@ -31,7 +31,7 @@ import { LabRun, diffLines, kubectl, rawLabConfig, snapshot } from "../e2e/harne
 import { lab, nodeExec, sshSessions } from "../e2e/lab";
 import { runProgram } from "../support/program";
 import { ProgramMocks } from "../support/mocks";
-import { EventLog, cmdline, descendants, engineStack, removeStack, runCli, spawnCli, stepList, stepsOf } from "./engine";
+import { EventLog, cmdline, descendants, engineStack, nameOf, removeStack, runCli, spawnCli, stepList, stepsOf } from "./engine";
 
 const STACK = "engine";
 const HOUR = 3600 * 1000;
@@ -128,6 +128,125 @@ describe("engine: the real Pulumi CLI runs the program against the lab", functio
         assert.equal(refreshed.summary.result, "succeeded");
         assert.deepEqual(stepList(log.current, ["update", "delete", "create", "replace"]), []);
         await stack.preview({ expectNoChanges: true, onEvent: log.next(), color: "never" });
+    });
+
+    /** The outputs of one resource in the stack's state, by name. */
+    const outputsOf = async (name: string) => {
+        const state = await stack.exportStack();
+        const r = (state.deployment.resources ?? []).find((x: any) => nameOf(x.urn) === name);
+        assert.ok(r, `${name} is in the state`);
+        return r.outputs;
+    };
+
+    /**
+     * A drift case with the real CLI: `breakIt` on a node (or the cluster);
+     * a preview without --refresh sees nothing and opens no SSH session;
+     * `pulumi refresh` records exactly `expected` in `resource`'s output
+     * `field`; `pulumi up --refresh` updates exactly `steps` and restarts
+     * exactly `restarts` on worker1; then `preview --refresh
+     * --expect-no-changes` passes.
+     */
+    async function driftCase(breakIt: () => void, resource: string, field: (outs: any) => unknown, expected: RegExp | unknown, steps: string[], restarts: string[]) {
+        const starts = unitStarts(nodes);
+        const before = await outputsOf(resource);
+        breakIt();
+        const quiet = sessions();
+        await stack.preview({ expectNoChanges: true, onEvent: log.next(), color: "never" });
+        assert.deepEqual(sessions(), quiet, "without --refresh: no change, no SSH session");
+        await stack.refresh({ onEvent: log.next(), color: "never" });
+        const seen = field(await outputsOf(resource));
+        if (expected instanceof RegExp) {
+            assert.match(String(seen), expected);
+        } else {
+            assert.deepEqual(seen, expected);
+        }
+        assert.notDeepEqual(await outputsOf(resource), before, "the refresh changed its outputs");
+        const result = await stack.up({ refresh: true, onEvent: log.next(), color: "never" });
+        assert.equal(result.summary.result, "succeeded");
+        assert.deepEqual(stepList(log.current, ["update", "create", "delete", "replace"]), steps.map((x) => `update ${x}`).sort());
+        assert.deepEqual(restartedUnits(starts, unitStarts(nodes)), Object.fromEntries(nodes.map((n) => [n.name, n.name === "worker1" ? restarts : []])));
+        await stack.preview({ refresh: true, expectNoChanges: true, onEvent: log.next(), color: "never" });
+    }
+
+    it("drift 1. kubelet-config.yaml edited: refresh shows it, up --refresh runs the kubelet phase and restarts the kubelet only", async () => {
+        await driftCase(
+            () => nodeExec("worker1", "printf '# edited by hand\\n' >>/etc/kubernetes/kubelet-config.yaml"),
+            "worker1-state",
+            (o) => o.drift.kubelet,
+            /^run \S+: \/etc\/kubernetes\/kubelet-config\.yaml: content$/,
+            ["worker1-kubelet", "worker1-membership"],
+            ["kubelet"],
+        );
+    });
+
+    it("drift 2. kube-proxy.kubeconfig deleted: up --refresh runs the kube-proxy phase and restarts kube-proxy only", async () => {
+        await driftCase(
+            () => nodeExec("worker1", "rm /etc/kubernetes/kube-proxy.kubeconfig"),
+            "worker1-state",
+            (o) => o.drift["kube-proxy"],
+            /^run \S+: \/etc\/kubernetes\/kube-proxy\.kubeconfig: missing$/,
+            ["worker1-kube-proxy", "worker1-membership"],
+            ["kube-proxy"],
+        );
+    });
+
+    it("drift 3. a private key chmod 644: up --refresh puts it back to 0600 and restarts the kubelet only", async () => {
+        await driftCase(
+            () => nodeExec("worker1", "chmod 644 /etc/kubernetes/pki/kubelet.key"),
+            "worker1-state",
+            (o) => o.drift.kubelet,
+            /^run \S+: \/etc\/kubernetes\/pki\/kubelet\.key: mode$/,
+            ["worker1-kubelet", "worker1-membership"],
+            ["kubelet"],
+        );
+        assert.equal(nodeExec("worker1", "stat -c %a /etc/kubernetes/pki/kubelet.key").trim(), "600");
+    });
+
+    it("drift 4. kubelet stopped: up --refresh starts it", async () => {
+        await driftCase(
+            () => nodeExec("worker1", "systemctl stop kubelet"),
+            "worker1-state",
+            (o) => o.drift.kubelet,
+            /^run \S+: kubelet\.service: inactive$/,
+            ["worker1-kubelet", "worker1-membership"],
+            ["kubelet"],
+        );
+    });
+
+    it("drift 5. kube-proxy disabled: up --refresh enables it and restarts nothing", async () => {
+        await driftCase(
+            () => nodeExec("worker1", "systemctl disable --quiet kube-proxy"),
+            "worker1-state",
+            (o) => o.drift["kube-proxy"],
+            /^run \S+: kube-proxy\.service: disabled$/,
+            ["worker1-kube-proxy", "worker1-membership"],
+            [],
+        );
+        assert.equal(nodeExec("worker1", "systemctl is-enabled kube-proxy").trim(), "enabled");
+    });
+
+    it("drift 6. the gid in config.toml changed: up --refresh rewrites it and restarts containerd (and, by its Requires=, the kubelet) only", async () => {
+        await driftCase(
+            () => nodeExec("worker1", "sed -i -E 's/^([[:space:]]*gid = )[0-9]+/\\10/' /etc/containerd/config.toml"),
+            "worker1-state",
+            (o) => o.drift.containerd,
+            /^run \S+: \/etc\/containerd\/config\.toml: content$/,
+            ["worker1-containerd-config"],
+            ["containerd", "kubelet"],
+        );
+    });
+
+    it("drift 7. the bootstrap-token Secret deleted: up --refresh registers it again", async () => {
+        const tokenId = (await stack.outputs())["bootstrapTokenId"].value;
+        await driftCase(
+            () => kubectl("-n", "kube-system", "delete", "secret", `bootstrap-token-${tokenId}`),
+            "bootstrap-registration",
+            (o) => o.missing,
+            [`Secret kube-system/bootstrap-token-${tokenId}`],
+            ["bootstrap-registration"],
+            [],
+        );
+        assert.equal(kubectl("-n", "kube-system", "get", "secret", `bootstrap-token-${tokenId}`, "-o", "name").trim(), `secret/bootstrap-token-${tokenId}`);
     });
 
     it("5. a clusterCidr change updates only the kube-proxy commands and the memberships, and restarts only kube-proxy", async () => {

@@ -58,6 +58,8 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
     preview = false;
     /** A preview of a stack that has nothing yet: no command has run, nothing is known. */
     newStack = false;
+    /** Each node's NodeState drift, by resource name (as the last refresh left it); none when absent. */
+    driftByName: Record<string, Record<string, string>> = {};
     /** Other stacks a StackReference reads, by `org/project/stack`: read in a preview too, as the engine does. */
     stackReferences: Record<string, { outputs: Record<string, unknown>; secretOutputNames: string[] }> = {};
 
@@ -85,7 +87,11 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
         const key = `${args.type}::${args.name}::${JSON.stringify(i)}`;
         // In a preview of a stack that exists, a command keeps the outputs it has (no one reads a changed command's output).
         const known = !this.preview || (args.type === "command:remote:Command" && !this.newStack);
-        const extra: Record<string, any> = this.memory.get(key) ?? (known ? this.outputsFor(args, i) : {});
+        // A node's drift is what the last refresh read, whatever was remembered.
+        const extra: Record<string, any> =
+            args.type === "pulumi-nodejs:dynamic/hardway:NodeState"
+                ? { drift: this.driftByName[args.name] ?? {} }
+                : (this.memory.get(key) ?? (known ? this.outputsFor(args, i) : {}));
         if (args.type !== "command:remote:Command" && !this.preview) {
             this.memory.set(key, extra);
         }

@@ -17,8 +17,14 @@
 # older /var/lib/hardway-workers/<component>/journal, which an owner's first
 # run takes over.
 #
+# Each successful run also writes $HW_D/manifest: every file, directory and
+# unit the phase manages, with the sha256, mode and owner it left (digests
+# only, never content). hw_check compares the node with the manifests.
+#
 # The caller sets HW_COMPONENT (the phase) and HW_SECRETS (the names of the
-# secrets it reads from stdin, in order) before sourcing this file.
+# secrets it reads from stdin, in order) before sourcing this file. With
+# HW_READONLY=1 (the drift check) sourcing it writes nothing, takes no lock
+# and reads no secret.
 set -Eeuo pipefail
 umask 077
 HW_ROOT="${HW_ROOT:-/var/lib/hardway-workers}"
@@ -29,11 +35,25 @@ else
 	HW_D="$HW_ROOT/$HW_COMPONENT"
 fi
 HW_J="$HW_D/journal"
+HW_M="$HW_D/manifest"
 hw_restart=0
 hw_reload=0
 hw_facts=""
 hw_tmp=()
-trap 'rm -rf -- ${hw_tmp[@]+"${hw_tmp[@]}"}' EXIT
+hw_recorded=0
+hw_undone=0
+# On success, the manifest this run recorded replaces the last one.
+# A phase that manages no file or unit (containerd's install) has a manifest
+# too, with its run's time only: a phase without one is drift.
+hw_on_exit() {
+	local rc=$?
+	if [ "$rc" = 0 ] && [ "$hw_undone" = 0 ] && [ "${HW_READONLY:-0}" != 1 ] && [ -d "$HW_D" ]; then
+		[ "$hw_recorded" = 1 ] || hw_manifest_start
+		mv -f -- "$HW_M.hw-tmp" "$HW_M"
+	fi
+	rm -rf -- ${hw_tmp[@]+"${hw_tmp[@]}"}
+}
+trap hw_on_exit EXIT
 # Any failing command stops the script and names itself: the phase, the line, the command.
 hw_on_err() {
 	local rc=$?
@@ -41,11 +61,13 @@ hw_on_err() {
 }
 trap 'hw_on_err "$LINENO" "$BASH_COMMAND"' ERR
 # An owner's first run takes over the journal of the older layout.
-if [ -n "$HW_OWNER" ] && [ -d "$HW_ROOT/$HW_COMPONENT" ] && [ ! -e "$HW_D" ]; then
-	mkdir -p -- "$HW_ROOT/owners/$HW_OWNER"
-	mv -T -- "$HW_ROOT/$HW_COMPONENT" "$HW_D"
+if [ "${HW_READONLY:-0}" != 1 ]; then
+	if [ -n "$HW_OWNER" ] && [ -d "$HW_ROOT/$HW_COMPONENT" ] && [ ! -e "$HW_D" ]; then
+		mkdir -p -- "$HW_ROOT/owners/$HW_OWNER"
+		mv -T -- "$HW_ROOT/$HW_COMPONENT" "$HW_D"
+	fi
+	mkdir -p -- "$HW_ROOT" "$HW_D"
 fi
-mkdir -p -- "$HW_ROOT" "$HW_D"
 
 # hw_tmpfile PATH: sets HW_TMP to a fresh temp file beside PATH (same file
 # system, so the final rename is atomic), removed on exit. Its name is fixed,
@@ -64,7 +86,7 @@ hw_die() { hw_say "error: $*"; exit 1; }
 # One run per component at a time. A run whose SSH session was cut off (an
 # interrupted `pulumi up`) can still be finishing on the node; the next run
 # waits for it instead of racing it for the same temp files.
-if command -v flock >/dev/null 2>&1; then
+if [ "${HW_READONLY:-0}" != 1 ] && command -v flock >/dev/null 2>&1; then
 	exec 9>"$HW_D/.lock"
 	flock -w 600 9 || hw_die "another run of $HW_COMPONENT still holds $HW_D/.lock after 600s"
 fi
@@ -114,6 +136,26 @@ hw_rec() {
 	local IFS=$'\t'
 	printf '%s\n' "$*" >>"$HW_J"
 }
+# hw_manifest TYPE NAME FIELD...: records one managed thing in this run's
+# manifest (file PATH SHA256 MODE OWNER:GROUP, dir PATH - MODE OWNER:GROUP,
+# unit NAME). The first record starts the manifest with the run's time,
+# which tells one run of the phase from the next.
+hw_manifest() {
+	local IFS=$'\t'
+	[ "$hw_recorded" = 1 ] || hw_manifest_start
+	printf '%s\n' "$*" >>"$HW_M.hw-tmp"
+}
+hw_manifest_start() {
+	printf 'run\t%s\n' "$(date -u +%Y-%m-%dT%H:%M:%S.%3NZ)" >"$HW_M.hw-tmp"
+	hw_recorded=1
+}
+# hw_manifest_path TYPE PATH: records a file or directory as it is now.
+hw_manifest_path() {
+	local sum=-
+	if [ "$1" = file ]; then sum=$(hw_sha256 "$2"); fi
+	hw_manifest "$1" "$2" "$sum" "$(stat -c '%a' -- "$2")" "$(stat -c '%U:%G' -- "$2")"
+}
+
 # hw_json_string TEXT: TEXT as a JSON string, quotes included.
 hw_json_string() {
 	local v="$1" c out="" i
@@ -182,6 +224,7 @@ hw_dir() {
 	fi
 	chown -- "$3:$4" "$p"
 	chmod -- "$2" "$p"
+	hw_manifest_path dir "$p"
 }
 
 # hw_effect EFFECT: what a changed file means for the service.
@@ -222,6 +265,7 @@ hw_stage_install() {
 	if [ -f "$p" ] && cmp -s -- "$stage" "$p" && [ "$(stat -c '%a:%U:%G' -- "$p")" = "${2#0}:$3:$4" ]; then
 		rm -f -- "$stage"
 		hw_adopt file "$p" || true
+		hw_manifest_path file "$p"
 		return 0
 	fi
 	hw_say "writing $p"
@@ -232,6 +276,7 @@ hw_stage_install() {
 	chown -- "$3:$4" "$tmp"
 	chmod -- "$2" "$tmp"
 	hw_install_tmp "$tmp" "$p" "$5"
+	hw_manifest_path file "$p"
 }
 
 # hw_file PATH MODE OWNER GROUP EFFECT CONTENT: writes CONTENT, byte for byte.
@@ -355,6 +400,8 @@ hw_fetch() {
 	want=$(hw_want_sha "$url" "$2")
 	if [ -f "$dest" ] && [ "$(hw_sha256 "$dest")" = "$want" ]; then
 		hw_adopt file "$dest" || true
+		hw_fix_mode "$dest" "$4"
+		hw_manifest file "$dest" "$want" "${4#0}" root:root
 		return 0
 	fi
 	hw_say "downloading $url"
@@ -363,20 +410,41 @@ hw_fetch() {
 	hw_get "$url" "$tmp" || hw_die "download failed: $url"
 	got=$(hw_sha256 "$tmp")
 	[ "$got" = "$want" ] || hw_die "sha256 mismatch for $url: got $got, want $want"
+	chown -- root:root "$tmp"
 	chmod -- "$4" "$tmp"
 	hw_install_tmp "$tmp" "$dest" none
+	hw_manifest file "$dest" "$want" "${4#0}" root:root
+}
+# hw_fix_mode PATH MODE: a downloaded file that is in place with the right
+# content but another mode or owner gets them back (root:root, MODE).
+hw_fix_mode() {
+	if [ "$(stat -c '%a:%U:%G' -- "$1")" != "${2#0}:root:root" ]; then
+		hw_say "setting mode and owner of $1"
+		chown -- root:root "$1"
+		chmod -- "$2" "$1"
+	fi
 }
 # hw_fetch_tar URL SHA DESTDIR: downloads a tarball, verified, and puts each
 # file in it into DESTDIR atomically; skipped when that tarball was already
 # unpacked and its files are still there.
 hw_fetch_tar() {
-	local url="$1" want destdir="$3" marker tarball unpack f base
+	local url="$1" want destdir="$3" marker tarball unpack f base sum
 	want=$(hw_want_sha "$url" "$2")
 	marker="$HW_D/unpacked.$(printf '%s' "$url" | sha256sum | cut -c 1-16)"
 	if [ -f "$marker" ] && [ "$(head -n 1 -- "$marker")" = "$want" ]; then
-		local ok=1
-		while IFS= read -r -u 3 f; do [ -e "$destdir/$f" ] || ok=0; done 3< <(tail -n +2 -- "$marker")
-		[ "$ok" = 1 ] && return 0
+		# Each line after the first: a file's name and its sha256 (a marker
+		# of an older library has no sha256: that tarball is unpacked again).
+		local ok=1 sum
+		while IFS=$'\t' read -r -u 3 f sum; do
+			if [ -z "$sum" ] || [ ! -f "$destdir/$f" ] || [ "$(hw_sha256 "$destdir/$f")" != "$sum" ]; then ok=0; fi
+		done 3< <(tail -n +2 -- "$marker")
+		if [ "$ok" = 1 ]; then
+			while IFS=$'\t' read -r -u 3 f sum; do
+				hw_fix_mode "$destdir/$f" 0755
+				hw_manifest file "$destdir/$f" "$sum" 755 root:root
+			done 3< <(tail -n +2 -- "$marker")
+			return 0
+		fi
 	fi
 	hw_say "downloading $url"
 	hw_tmpfile "$marker.tar"
@@ -393,13 +461,16 @@ hw_fetch_tar() {
 		base=$(basename -- "$f")
 		chown root:root "$f"
 		chmod 0755 "$f"
+		sum=$(hw_sha256 "$f")
 		if [ -f "$destdir/$base" ] && cmp -s -- "$f" "$destdir/$base"; then
 			rm -f -- "$f"
 			hw_adopt file "$destdir/$base" || true
+			hw_fix_mode "$destdir/$base" 0755
 		else
 			hw_install_tmp "$f" "$destdir/$base" none
 		fi
-		printf '%s\n' "$base" >>"$marker.new"
+		printf '%s\t%s\n' "$base" "$sum" >>"$marker.new"
+		hw_manifest file "$destdir/$base" "$sum" 755 root:root
 	done 3< <(find "$unpack" -type f)
 	mv -f -- "$marker.new" "$marker"
 }
@@ -422,6 +493,7 @@ hw_watch() {
 # active (and, after a restart, stays active).
 hw_service() {
 	local unit="$1" i state restarted=0
+	hw_manifest unit "$unit"
 	if [ "$hw_reload" = 1 ]; then systemctl daemon-reload; fi
 	if ! systemctl is-enabled --quiet -- "$unit" 2>/dev/null; then
 		systemctl enable --quiet -- "$unit"
@@ -465,6 +537,7 @@ hw_service() {
 # repeat, so a delete that was interrupted can simply run again.
 hw_undo() {
 	local t a b c d e reload=0 restart=() hook j
+	hw_undone=1
 	# What must stop before a phase's files go (see hw_before_undo_* below),
 	# unless another owner runs this phase on the host now.
 	hook="hw_before_undo_${HW_COMPONENT//-/_}"
@@ -737,5 +810,56 @@ hw_remove_library() {
 	rm -rf -- /usr/local/lib/hardway
 }
 
+# ---- the drift check ------------------------------------------------------
+
+# hw_drift PHASE KIND NAME WHAT: one line of the check's report.
+hw_drift() {
+	printf 'HW_DRIFT {"phase":%s,"%s":%s,"drift":"%s"}\n' "$(hw_json_string "$1")" "$2" "$(hw_json_string "$3")" "$4"
+}
+
+# hw_check: read-only. Compares each manifest of this owner's phases
+# (HW_OWNER; without it, the older layout's) with the node and
+# prints one HW_DRIFT line per difference: a path whose content, mode or
+# owner differs or that is missing; a unit that is inactive, failed or
+# disabled. Then one HW_CHECKED line with each phase's last run, which ends
+# a complete report. Digests only: no file's content is printed.
+hw_check() {
+	local m phase t p sum mode own state runs="" run dir="$HW_ROOT"
+	# An owner's phases only: another owner's (a node renamed on this host) are its own.
+	if [ -n "$HW_OWNER" ]; then dir="$HW_ROOT/owners/$HW_OWNER"; fi
+	for m in "$dir"/*/manifest; do
+		[ -f "$m" ] || continue
+		phase=$(basename -- "$(dirname -- "$m")")
+		run=""
+		while IFS=$'\t' read -r -u 3 t p sum mode own; do
+			case "$t" in
+			run) run="$p" ;;
+			file | dir)
+				if { [ "$t" = file ] && [ ! -f "$p" ]; } || { [ "$t" = dir ] && [ ! -d "$p" ]; }; then
+					hw_drift "$phase" path "$p" missing
+					continue
+				fi
+				if [ "$t" = file ] && [ "$(hw_sha256 "$p")" != "$sum" ]; then hw_drift "$phase" path "$p" content; fi
+				if [ "$(stat -c '%a' -- "$p")" != "$mode" ]; then hw_drift "$phase" path "$p" mode; fi
+				if [ "$(stat -c '%U:%G' -- "$p")" != "$own" ]; then hw_drift "$phase" path "$p" owner; fi
+				;;
+			unit)
+				state=$(systemctl show -p ActiveState --value -- "$p" 2>/dev/null || true)
+				case "$state" in
+				active | activating | reloading) ;;
+				failed) hw_drift "$phase" unit "$p" failed ;;
+				*) hw_drift "$phase" unit "$p" inactive ;;
+				esac
+				if ! systemctl is-enabled --quiet -- "$p" 2>/dev/null; then hw_drift "$phase" unit "$p" disabled; fi
+				;;
+			esac
+		done 3<"$m"
+		runs="$runs${runs:+,}$(hw_json_string "$phase"):$(hw_json_string "$run")"
+	done
+	printf 'HW_CHECKED {%s}\n' "$runs"
+}
+
 # Read this phase's secrets now, before anything is changed.
-hw_read_secrets
+if [ "${HW_READONLY:-0}" != 1 ]; then
+	hw_read_secrets
+fi
