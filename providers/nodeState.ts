@@ -25,12 +25,18 @@ watchEngine();
 /** Bump when the provider's behaviour changes; dynamic provider code changes cause no diff by themselves. */
 export const NODE_STATE_VERSION = "1";
 
+/** Where the system phase installs the node library (components/node/scripts LIBRARY_PATH). */
+export const NODE_LIBRARY = "/usr/local/lib/hardway/v1/hardway.sh";
+
 /**
  * The check of one owner's phases (the node's name: components/node/owner.ts),
- * as the login shell runs it: read-only, no lock, no secret.
+ * as the login shell runs it: read-only, no lock, no secret. A host without
+ * the library (reinstalled, or wiped behind the program's back) has no
+ * manifest: an empty report, so every phase is `unrecorded` and runs again.
  */
-export function checkCommand(owner: string): string {
-    return `HW_OWNER=${shellQuote(owner)} HW_COMPONENT=check HW_READONLY=1 bash -c '. /usr/local/lib/hardway/v1/hardway.sh && hw_check'`;
+export function checkCommand(owner: string, library = NODE_LIBRARY): string {
+    const script = `if [ -f ${shellQuote(library)} ]; then . ${shellQuote(library)} && hw_check; else echo "HW_CHECKED {}"; fi`;
+    return `HW_OWNER=${shellQuote(owner)} HW_COMPONENT=check HW_READONLY=1 bash -c ${shellQuote(script)}`;
 }
 
 export interface NodeStateInputs {

@@ -16,7 +16,7 @@ import { withRepairMarker } from "../components/node/command";
 import { LIBRARY, LIBRARY_PATH, dirStep, fileStep, nodeScript, serviceStep, shq, stdinOf } from "../components/node/scripts";
 import { NODE_PHASES } from "../components/node/workerNode";
 import { CheckReport, nextDrift, parseCheckReport, repairMarker } from "../providers/driftReport";
-import { checkCommand, checkNode, nodeStateProvider } from "../providers/nodeState";
+import { NODE_LIBRARY, checkCommand, checkNode, nodeStateProvider } from "../providers/nodeState";
 import { lazyProvider } from "../providers/lazy";
 import { parseHostKey } from "../providers/ssh";
 import { ProgramMocks } from "./support/mocks";
@@ -463,9 +463,31 @@ describe("drift: NodeState against an SSH server", function () {
         assert.equal(r.props.drift.kubelet, "run t1: /etc/kubernetes/kubelet-config.yaml: content");
     });
 
-    it("runs the check of one owner through the library's installed path", () => {
-        assert.equal(checkCommand("worker1"), `HW_OWNER='worker1' HW_COMPONENT=check HW_READONLY=1 bash -c '. ${LIBRARY_PATH} && hw_check'`);
-        assert.equal(checkCommand("it's"), `HW_OWNER='it'\\''s' HW_COMPONENT=check HW_READONLY=1 bash -c '. ${LIBRARY_PATH} && hw_check'`);
+    it("runs the check of one owner through the library's installed path, the owner quoted", () => {
+        assert.equal(NODE_LIBRARY, LIBRARY_PATH);
+        assert.equal(checkCommand("worker1"), checkCommand("worker1", LIBRARY_PATH));
+        // A stand-in library that reports the owner and phase it was run as.
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "hw-check-"));
+        try {
+            const lib = path.join(dir, "lib dir", "hardway.sh");
+            fs.mkdirSync(path.dirname(lib));
+            fs.writeFileSync(lib, 'hw_check() { printf \'HW_CHECKED {"owner":"%s","phase":"%s","readonly":"%s"}\\n\' "$HW_OWNER" "$HW_COMPONENT" "$HW_READONLY"; }\n');
+            for (const owner of ["worker1", "it's", "a b;$(x)"]) {
+                const r = spawnSync("sh", ["-c", checkCommand(owner, lib)]);
+                assert.equal(r.status, 0, r.stderr.toString());
+                assert.deepEqual(parseCheckReport(r.stdout.toString()), { items: [], runs: { owner, phase: "check", readonly: "1" } }, owner);
+            }
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    });
+
+    it("a host without the library (reinstalled, or wiped) reports no manifest: every phase is unrecorded, so every phase runs again", () => {
+        const r = spawnSync("sh", ["-c", checkCommand("worker1", "/nonexistent/hardway.sh")]);
+        assert.equal(r.status, 0, r.stderr.toString());
+        assert.equal(r.stdout.toString(), "HW_CHECKED {}\n");
+        const drift = nextDrift({}, parseCheckReport(r.stdout.toString()), NODE_PHASES);
+        assert.deepEqual(drift, Object.fromEntries(NODE_PHASES.map((p) => [p, "run none: unrecorded: the node has no manifest of this phase"])));
     });
 
     it("check refuses a NodeState without an owner, naming the field", async () => {
