@@ -178,6 +178,24 @@ describe("controlPlaneStack: the program under mocks reads a second stack", () =
         });
     });
 
+    it("drops the SDK's debug messages before it reads the control plane stack (the read's response holds the admin key in plain text)", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const log = require("@pulumi/pulumi/log") as { debug: (...a: unknown[]) => Promise<void> };
+        const original = log.debug;
+        const sent: unknown[] = [];
+        log.debug = (...a: unknown[]) => {
+            sent.push(a);
+            return Promise.resolve();
+        };
+        try {
+            const run = await runProgram(config(), mocksWith(cpOutputs, ["apiAdminKeyPem"]));
+            assert.equal(run.mocks.ofType("pulumi:pulumi:StackReference").length, 1);
+            assert.deepEqual(sent, [], "no SDK debug message reaches the engine");
+        } finally {
+            log.debug = original;
+        }
+    });
+
     it("without controlPlaneStack registers no reference and exports no control plane version", async () => {
         const run = await runProgram(baseConfig({ nodes: [GUIDE_NODES[2]] }), new ProgramMocks(ca));
         assert.equal(run.mocks.ofType("pulumi:pulumi:StackReference").length, 0);
