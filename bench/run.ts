@@ -450,7 +450,7 @@ async function main(): Promise<number> {
     }
     fs.rmSync(TMP, { recursive: true, force: true });
     fs.mkdirSync(LOGS, { recursive: true });
-    // The program runs compiled (Pulumi.yaml's main is bin/main.js): measure the sources as they are now.
+    // The program runs compiled (Pulumi.yaml's main is bin/index.js): measure the sources as they are now.
     log("npm run build");
     const build = spawnSync("npm", ["run", "--silent", "build"], { cwd: REPO, encoding: "utf8" });
     if (build.status !== 0) {

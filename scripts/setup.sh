@@ -45,5 +45,5 @@ if [ ! -x "$actionlint_dir/actionlint" ]; then
 	GOBIN="$actionlint_dir" GOFLAGS="-buildvcs=false" go install "github.com/rhysd/actionlint/cmd/actionlint@${ACTIONLINT_VERSION}" >&2
 fi
 
-# The program runs compiled (Pulumi.yaml's main: bin/main.js).
+# The program runs compiled (Pulumi.yaml's main: bin/index.js).
 npm run --silent build

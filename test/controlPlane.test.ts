@@ -1,14 +1,15 @@
 /**
  * The control plane by StackReference (`controlPlaneStack`): the merge of
  * its outputs with the values set directly (a pure table), and the program
- * under mocks reading a second stack's outputs through main.ts.
+ * under mocks reading a second stack's outputs before it validates the config.
  */
 import { strict as assert } from "assert";
 import { ControlPlaneOutputs, checkStackName, mergeControlPlane } from "../components/config/controlPlane";
+import { loadConfig } from "../components/config/read";
 import { ConfigError, validateConfig } from "../components/config/validate";
 import { ProgramMocks } from "./support/mocks";
 import { makeCa, makeCsr, rsaKeyPem, signCsr } from "./support/pki";
-import { GUIDE_NODES, baseConfig, runProgram, testCa } from "./support/program";
+import { GUIDE_NODES, baseConfig, runProgram, setStackConfig, testCa } from "./support/program";
 
 const STACK = "acme/control-plane/prod";
 const PEM_A = "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n";
@@ -124,7 +125,7 @@ describe("controlPlaneStack: the program under mocks reads a second stack", () =
 
     for (const preview of [false, true]) {
         it(`${preview ? "in a preview, " : ""}takes the API server, the CA and the admin credentials from the control plane stack`, async () => {
-            const run = await runProgram(config(), mocksWith(cpOutputs, ["apiAdminKeyPem"], preview), "main");
+            const run = await runProgram(config(), mocksWith(cpOutputs, ["apiAdminKeyPem"], preview));
             const [ref] = run.mocks.ofType("pulumi:pulumi:StackReference");
             assert.deepEqual([ref.name, ref.inputs.name], ["control-plane", STACK]);
             const [reg] = run.mocks.ofType("pulumi-nodejs:dynamic/hardway:TokenRegistration");
@@ -141,7 +142,7 @@ describe("controlPlaneStack: the program under mocks reads a second stack", () =
         const other = makeCa("other-ca");
         const mocks = mocksWith(cpOutputs, ["apiAdminKeyPem"]);
         await assert.rejects(
-            runProgram(config({ caCertPem: other.certPem }), mocks, "main"),
+            runProgram(config({ caCertPem: other.certPem }), mocks),
             (e: Error) =>
                 e.message.includes(
                     `hardway-workers:caCertPem: is set in this stack's config and differs from output caCertPem of controlPlaneStack "${STACK}"; unset one of them (or make them equal)`,
@@ -156,7 +157,7 @@ describe("controlPlaneStack: the program under mocks reads a second stack", () =
 
     it("refuses an admin key the control plane stack exports in plain text", async () => {
         await assert.rejects(
-            runProgram(config(), mocksWith(cpOutputs, []), "main"),
+            runProgram(config(), mocksWith(cpOutputs, [])),
             (e: Error) => e.message.includes(`hardway-workers:apiAdminKeyPem: output apiAdminKeyPem of controlPlaneStack "${STACK}" is not a secret output`),
         );
     });
@@ -164,23 +165,39 @@ describe("controlPlaneStack: the program under mocks reads a second stack", () =
     it("names the missing API server when neither side gives it", async () => {
         const { apiServer: _, ...withoutServer } = cpOutputs;
         await assert.rejects(
-            runProgram(config(), mocksWith(withoutServer, ["apiAdminKeyPem"]), "main"),
+            runProgram(config(), mocksWith(withoutServer, ["apiAdminKeyPem"])),
             (e: Error) => e.message.includes("hardway-workers:apiServer: is required"),
         );
     });
 
-    it("without main.ts (index.ts run alone) says the control plane stack was not read", async () => {
-        await assert.rejects(
-            runProgram(config(), mocksWith(cpOutputs, ["apiAdminKeyPem"]), "index"),
-            (e: Error) =>
-                e.message.includes(
-                    "hardway-workers:controlPlaneStack: was not read: the program's entry point (bin/main.js, Pulumi.yaml's main) reads it first",
-                ),
-        );
+    it("loadConfig before readControlPlane says the control plane stack was not read", () => {
+        setStackConfig(baseConfig({ controlPlaneStack: "acme/control-plane/never-read", nodes: [GUIDE_NODES[2]] }));
+        assert.throws(() => loadConfig(), {
+            message:
+                "invalid stack config:\n  - hardway-workers:controlPlaneStack: was not read: the program (index.ts) reads it with readControlPlane before loadConfig",
+        });
+    });
+
+    it("drops the SDK's debug messages before it reads the control plane stack (the read's response holds the admin key in plain text)", async () => {
+        // eslint-disable-next-line @typescript-eslint/no-var-requires
+        const log = require("@pulumi/pulumi/log") as { debug: (...a: unknown[]) => Promise<void> };
+        const original = log.debug;
+        const sent: unknown[] = [];
+        log.debug = (...a: unknown[]) => {
+            sent.push(a);
+            return Promise.resolve();
+        };
+        try {
+            const run = await runProgram(config(), mocksWith(cpOutputs, ["apiAdminKeyPem"]));
+            assert.equal(run.mocks.ofType("pulumi:pulumi:StackReference").length, 1);
+            assert.deepEqual(sent, [], "no SDK debug message reaches the engine");
+        } finally {
+            log.debug = original;
+        }
     });
 
     it("without controlPlaneStack registers no reference and exports no control plane version", async () => {
-        const run = await runProgram(baseConfig({ nodes: [GUIDE_NODES[2]] }), new ProgramMocks(ca), "main");
+        const run = await runProgram(baseConfig({ nodes: [GUIDE_NODES[2]] }), new ProgramMocks(ca));
         assert.equal(run.mocks.ofType("pulumi:pulumi:StackReference").length, 0);
         assert.equal(run.outputs.controlPlaneVersion, undefined);
     });

@@ -77,8 +77,9 @@ let controlPlane: { stack: string; outputs: ControlPlaneOutputs } | undefined;
 
 /**
  * With `controlPlaneStack` set: reads the control plane stack's outputs
- * (controlPlane.ts names them) through a pulumi.StackReference. Runs before
- * the program (main.ts), because the config is validated synchronously.
+ * (controlPlane.ts names them) through a pulumi.StackReference. The
+ * program (index.ts) awaits it before loadConfig, because the config is
+ * validated synchronously.
  */
 export async function readControlPlane(): Promise<void> {
     const stack = new pulumi.Config(NAMESPACE).get("controlPlaneStack");
@@ -112,7 +113,7 @@ function withControlPlane(raw: RawConfig): { raw: RawConfig; problems: string[] 
     if (!controlPlane || controlPlane.stack !== stack) {
         return {
             raw,
-            problems: [`${NAMESPACE}:controlPlaneStack: was not read: the program's entry point (bin/main.js, Pulumi.yaml's main) reads it first`],
+            problems: [`${NAMESPACE}:controlPlaneStack: was not read: the program (index.ts) reads it with readControlPlane before loadConfig`],
         };
     }
     return mergeControlPlane(raw, controlPlane.stack, controlPlane.outputs);

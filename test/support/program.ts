@@ -44,23 +44,24 @@ export interface ProgramRun {
 }
 
 const INDEX = path.resolve(__dirname, "../../index.ts");
-const MAIN = path.resolve(__dirname, "../../main.ts");
 
-/**
- * Loads a fresh copy of index.ts under new mocks, and resolves every stack
- * output; `entry: "main"` runs it as the engine does, through main.ts.
- */
-export async function runProgram(
-    config: Record<string, unknown>,
-    mocks = new ProgramMocks(testCa()),
-    entry: "index" | "main" = "index",
-): Promise<ProgramRun> {
-    pulumi.runtime.setMocks(mocks, "hardway-workers", "test", mocks.preview);
+/** Sets the runtime's stack config (the `hardway-workers` namespace) as the engine would, its secret keys marked secret. */
+export function setStackConfig(config: Record<string, unknown>): void {
     const values: Record<string, string> = {};
     for (const [k, v] of Object.entries(config)) {
         values[`hardway-workers:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
     }
     pulumi.runtime.setAllConfig(values, ["hardway-workers:caKeyPem", "hardway-workers:sshPrivateKey", "hardway-workers:bootstrapToken", "hardway-workers:apiAdminKeyPem"]);
+}
+
+/**
+ * Loads a fresh copy of index.ts under new mocks and runs it as the engine
+ * does (its export is the program: it reads the control plane stack, then
+ * builds the rest), and resolves every stack output it returns.
+ */
+export async function runProgram(config: Record<string, unknown>, mocks = new ProgramMocks(testCa())): Promise<ProgramRun> {
+    pulumi.runtime.setMocks(mocks, "hardway-workers", "test", mocks.preview);
+    setStackConfig(config);
     for (const key of Object.keys(require.cache)) {
         if (key.startsWith(path.resolve(__dirname, "../..")) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) {
             delete require.cache[key];
@@ -68,11 +69,12 @@ export async function runProgram(
     }
     // The program turns stack traces off for speed (index.ts); the tests keep theirs.
     const stackTraceLimit = Error.stackTraceLimit;
-    const program =
-        entry === "main"
-            ? await (require(MAIN) as () => Promise<Record<string, unknown>>)()
-            : (require(INDEX) as Record<string, unknown>);
-    Error.stackTraceLimit = stackTraceLimit;
+    let program: Record<string, unknown>;
+    try {
+        program = await (require(INDEX) as () => Promise<Record<string, unknown>>)();
+    } finally {
+        Error.stackTraceLimit = stackTraceLimit;
+    }
     const outputs: Record<string, any> = {};
     for (const [k, v] of Object.entries(program)) {
         outputs[k] = await resolveDeep(v);
