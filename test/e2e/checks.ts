@@ -4,13 +4,13 @@
  * (test/engine) run the same checks.
  */
 import { strict as assert } from "assert";
-import { execFileSync } from "child_process";
+import { ChildProcess, execFileSync, spawn } from "child_process";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
 import * as TOML from "smol-toml";
 import { formatVersion, parseVersion } from "../../components/kube/versions";
-import { LabNode } from "../../scripts/labstack";
+import { LabNode, readLabCluster } from "../../scripts/labstack";
 import { kubectl, kubectlJson, tlsPeer } from "./harness";
 import { lab, nodeExec } from "./lab";
 
@@ -272,4 +272,47 @@ export function checkContainerdPaths(nodes: LabNode[], reported: ReportedContain
         }),
     );
     assert.equal(rows.find((r) => r.node === containerd2.node)!._version, containerd2.version, "the node runs the lab's containerd 2.x build");
+}
+
+/** Watches every Node's spec.unschedulable; `most` is the largest number cordoned at one moment. */
+export class CordonWatch {
+    readonly cordoned = new Map<string, boolean>();
+    readonly seen = new Set<string>();
+    most = 0;
+    private readonly proc: ChildProcess;
+    private buffered = "";
+
+    constructor() {
+        const c = readLabCluster()!;
+        this.proc = spawn(c.kubectl, [
+            "--kubeconfig",
+            c.kubeconfig,
+            "get",
+            "nodes",
+            "--watch",
+            "--output-watch-events",
+            "-o",
+            `jsonpath={.object.metadata.name} {.object.spec.unschedulable}{"\\n"}`,
+        ]);
+        this.proc.stdout!.on("data", (d: Buffer) => {
+            this.buffered += d.toString();
+            const lines = this.buffered.split("\n");
+            this.buffered = lines.pop()!;
+            for (const line of lines) {
+                const [name, unschedulable] = line.trim().split(" ");
+                if (!name) {
+                    continue;
+                }
+                this.cordoned.set(name, unschedulable === "true");
+                if (unschedulable === "true") {
+                    this.seen.add(name);
+                }
+                this.most = Math.max(this.most, [...this.cordoned.values()].filter(Boolean).length);
+            }
+        });
+    }
+
+    stop(): void {
+        this.proc.kill();
+    }
 }

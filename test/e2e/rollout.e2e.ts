@@ -7,10 +7,8 @@
  * ends Ready on the new version with no slot left taken.
  */
 import { strict as assert } from "assert";
-import { spawn } from "child_process";
-import { readLabCluster } from "../../scripts/labstack";
 import { updateDynamic } from "../support/dynamic";
-import { checkClusterNodes } from "./checks";
+import { CordonWatch, checkClusterNodes } from "./checks";
 import { Cmd, GATE, LIFECYCLE, LabRun, PHASES, RELEASE, commandsOf, diffLines, dynamicsOf, kubectl, snapshot } from "./harness";
 
 const OLD = "1.30.14";
@@ -37,28 +35,7 @@ describe(`e2e: a rolling upgrade ${OLD} -> ${NEW} on the four nodes, maxUnavaila
             assert.ok(phases.has(p), `${p} changes: the preflight (system), the binaries, and the two services that run them`);
         }
         // Every change of every Node, from a watch.
-        const c = readLabCluster()!;
-        const watch = spawn(c.kubectl, ["--kubeconfig", c.kubeconfig, "get", "nodes", "--watch", "--output-watch-events", "-o", `jsonpath={.object.metadata.name} {.object.spec.unschedulable}{"\\n"}`]);
-        const cordoned = new Map<string, boolean>();
-        const seen = new Set<string>();
-        let most = 0;
-        let buffered = "";
-        watch.stdout.on("data", (d: Buffer) => {
-            buffered += d.toString();
-            const lines = buffered.split("\n");
-            buffered = lines.pop()!;
-            for (const line of lines) {
-                const [name, unschedulable] = line.trim().split(" ");
-                if (!name) {
-                    continue;
-                }
-                cordoned.set(name, unschedulable === "true");
-                if (unschedulable === "true") {
-                    seen.add(name);
-                }
-                most = Math.max(most, [...cordoned.values()].filter(Boolean).length);
-            }
-        });
+        const watch = new CordonWatch();
         await new Promise((r) => setTimeout(r, 2000));
         try {
             await Promise.all(
@@ -76,14 +53,14 @@ describe(`e2e: a rolling upgrade ${OLD} -> ${NEW} on the four nodes, maxUnavaila
             );
             await new Promise((r) => setTimeout(r, 2000));
         } finally {
-            watch.kill();
+            watch.stop();
         }
         for (const x of changed) {
             applied.set(x.name, x);
         }
-        assert.equal(most, 1, "never two nodes cordoned at once");
-        assert.deepEqual([...seen].sort(), lr.nodes.map((n) => n.name).sort(), "each node was cordoned for its upgrade");
-        assert.deepEqual([...cordoned.entries()].filter(([, v]) => v), [], "and uncordoned after it");
+        assert.equal(watch.most, 1, "never two nodes cordoned at once");
+        assert.deepEqual([...watch.seen].sort(), lr.nodes.map((n) => n.name).sort(), "each node was cordoned for its upgrade");
+        assert.deepEqual([...watch.cordoned.entries()].filter(([, v]) => v), [], "and uncordoned after it");
         checkClusterNodes(lr.nodes, NEW);
         const leases = kubectl("-n", "kube-system", "get", "leases", "-o", "jsonpath={range .items[*]}{.metadata.name} {.spec.holderIdentity}{\"\\n\"}{end}");
         assert.deepEqual(leases.split("\n").filter((l) => l.startsWith("hardway-rollout-")), [], "no slot is left taken");

@@ -5,7 +5,8 @@
  */
 import { ChildProcess, spawn } from "child_process";
 import * as fs from "fs";
-import { EngineEvent, LocalWorkspace, OpType, Stack } from "@pulumi/pulumi/automation";
+import { strict as assert } from "assert";
+import { ConfigMap, EngineEvent, LocalWorkspace, OpType, Stack, UpResult } from "@pulumi/pulumi/automation";
 import { REPO, labEnv } from "../../scripts/labstack";
 
 /** A stack of this program on the lab's file backend; `env` adds variables for the CLI and the plugins it starts. */
@@ -117,4 +118,20 @@ export function runCli(args: string[], env: Record<string, string> = {}): Promis
         child.on("error", reject);
         child.on("close", (status) => resolve({ status, output }));
     });
+}
+
+/** Makes `config` the stack's whole config: keys set before and not in it are removed. */
+export async function replaceConfig(stack: Stack, config: ConfigMap): Promise<void> {
+    const stale = Object.keys(await stack.getAllConfig()).filter((k) => !(k in config));
+    if (stale.length > 0) {
+        await stack.removeAllConfig(stale);
+    }
+    await stack.setAllConfig(config);
+}
+
+/** `pulumi up`, which must succeed; its events are `log`'s new current list. */
+export async function upSucceeds(stack: Stack, log: EventLog): Promise<UpResult> {
+    const result = await stack.up({ onEvent: log.next(), color: "never" });
+    assert.equal(result.summary.result, "succeeded");
+    return result;
 }

@@ -31,7 +31,7 @@ import { LabRun, diffLines, kubectl, rawLabConfig, snapshot } from "../e2e/harne
 import { lab, nodeExec, sshSessions } from "../e2e/lab";
 import { runProgram } from "../support/program";
 import { ProgramMocks } from "../support/mocks";
-import { EventLog, cmdline, descendants, engineStack, nameOf, removeStack, runCli, spawnCli, stepList, stepsOf } from "./engine";
+import { EventLog, cmdline, descendants, engineStack, nameOf, removeStack, replaceConfig, runCli, spawnCli, stepList, stepsOf, upSucceeds } from "./engine";
 
 const STACK = "engine";
 const HOUR = 3600 * 1000;
@@ -48,14 +48,7 @@ describe("engine: the real Pulumi CLI runs the program against the lab", functio
 
     const sessions = () => Object.fromEntries(nodes.map((n) => [n.name, sshSessions(n.name)]));
     /** The stack's whole config: the lab's, with `overrides`; keys set before and not now are removed. */
-    const setConfig = async (overrides: Record<string, unknown> = {}, only?: LabNode[]) => {
-        const config = labConfig(lab(), overrides, only);
-        const stale = Object.keys(await stack.getAllConfig()).filter((k) => !(k in config));
-        if (stale.length > 0) {
-            await stack.removeAllConfig(stale);
-        }
-        await stack.setAllConfig(config);
-    };
+    const setConfig = (overrides: Record<string, unknown> = {}, only?: LabNode[]) => replaceConfig(stack, labConfig(lab(), overrides, only));
     const collectNodeKeys = (ns: LabNode[]) => {
         for (const n of ns) {
             for (const f of ["kubelet.key", "kube-proxy.key"]) {
@@ -63,11 +56,7 @@ describe("engine: the real Pulumi CLI runs the program against the lab", functio
             }
         }
     };
-    const ups = async (s: Stack = stack) => {
-        const result = await s.up({ onEvent: log.next(), color: "never" });
-        assert.equal(result.summary.result, "succeeded");
-        return result;
-    };
+    const ups = (s: Stack = stack) => upSucceeds(s, log);
 
     before(async () => {
         lr.prepare();

@@ -14,6 +14,7 @@ import * as path from "path";
 import { ConfigMap, EngineEvent, LocalWorkspace, Stack } from "@pulumi/pulumi/automation";
 import { POLICY_PACK, REPO, labConfig, labEnv, readLab, readLabCluster } from "../../scripts/labstack";
 import { makeCa } from "../support/pki";
+import { replaceConfig } from "./engine";
 
 const CP_DIR = path.join(REPO, "test/engine/control-plane");
 const CP_STACK = "organization/hardway-control-plane/cp-engine";
@@ -37,11 +38,7 @@ describe("engine: controlPlaneStack by StackReference, and the policy pack", fun
                 delete config[`hardway-workers:${key}`];
             }
         }
-        const stale = Object.keys(await stack.getAllConfig()).filter((k) => !(k in config));
-        if (stale.length > 0) {
-            await stack.removeAllConfig(stale);
-        }
-        await stack.setAllConfig(config);
+        await replaceConfig(stack, config);
     };
 
     const preview = async (): Promise<{ ok: boolean; output: string; events: EngineEvent[] }> => {

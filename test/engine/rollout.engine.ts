@@ -9,59 +9,15 @@
  * slot Lease left. Then a no-op preview and destroy.
  */
 import { strict as assert } from "assert";
-import { ChildProcess, spawn } from "child_process";
 import { Stack } from "@pulumi/pulumi/automation";
-import { LabNode, labConfig, readLabCluster } from "../../scripts/labstack";
-import { checkClusterNodes, readiness } from "../e2e/checks";
+import { LabNode, labConfig } from "../../scripts/labstack";
+import { CordonWatch, checkClusterNodes, readiness } from "../e2e/checks";
 import { LabRun, diffLines, kubectl, snapshot } from "../e2e/harness";
 import { lab } from "../e2e/lab";
-import { EventLog, engineStack, removeStack, stepList } from "./engine";
+import { EventLog, engineStack, removeStack, replaceConfig, stepList, upSucceeds } from "./engine";
 
 const STACK = "rollout-engine";
 const OLD = process.env["LAB_K8S_OLDEST"] ?? "1.30.14";
-
-/** Watches every Node's spec.unschedulable; `most` is the largest number cordoned at one moment. */
-class CordonWatch {
-    readonly cordoned = new Map<string, boolean>();
-    readonly seen = new Set<string>();
-    most = 0;
-    private readonly proc: ChildProcess;
-    private buffered = "";
-
-    constructor() {
-        const c = readLabCluster()!;
-        this.proc = spawn(c.kubectl, [
-            "--kubeconfig",
-            c.kubeconfig,
-            "get",
-            "nodes",
-            "--watch",
-            "--output-watch-events",
-            "-o",
-            `jsonpath={.object.metadata.name} {.object.spec.unschedulable}{"\\n"}`,
-        ]);
-        this.proc.stdout!.on("data", (d: Buffer) => {
-            this.buffered += d.toString();
-            const lines = this.buffered.split("\n");
-            this.buffered = lines.pop()!;
-            for (const line of lines) {
-                const [name, unschedulable] = line.trim().split(" ");
-                if (!name) {
-                    continue;
-                }
-                this.cordoned.set(name, unschedulable === "true");
-                if (unschedulable === "true") {
-                    this.seen.add(name);
-                }
-                this.most = Math.max(this.most, [...this.cordoned.values()].filter(Boolean).length);
-            }
-        });
-    }
-
-    stop(): void {
-        this.proc.kill();
-    }
-}
 
 const settle = () => new Promise((r) => setTimeout(r, 2000));
 
@@ -73,19 +29,8 @@ describe(`engine: a rolling upgrade ${OLD} -> the lab's version under the real C
     let stack: Stack;
     let version: string;
 
-    const setConfig = async (overrides: Record<string, unknown>) => {
-        const config = labConfig(lab(), overrides);
-        const stale = Object.keys(await stack.getAllConfig()).filter((k) => !(k in config));
-        if (stale.length > 0) {
-            await stack.removeAllConfig(stale);
-        }
-        await stack.setAllConfig(config);
-    };
-    const ups = async () => {
-        const result = await stack.up({ onEvent: log.next(), color: "never" });
-        assert.equal(result.summary.result, "succeeded");
-        return result;
-    };
+    const setConfig = (overrides: Record<string, unknown>) => replaceConfig(stack, labConfig(lab(), overrides));
+    const ups = () => upSucceeds(stack, log);
 
     before(async () => {
         lr.prepare();
