@@ -156,10 +156,11 @@ describe("providers: what a resource stores of its provider (lazy.ts)", () => {
         fs.mkdirSync(path.join(tmp, "proj/deep/er"), { recursive: true });
         fs.writeFileSync(path.join(tmp, "proj/Pulumi.yaml"), "name: p\n");
         const impl = (from: string) =>
-            `exports.impl = Object.fromEntries(["check", "diff", "create", "update", "delete"].map((m) => [m, (...args) => ({ from: ${JSON.stringify(from)}, m, args })]));\n`;
+            `exports.impl = Object.fromEntries(["check", "diff", "create", "update", "delete", "read"].map((m) => [m, (...args) => ({ from: ${JSON.stringify(from)}, m, args })]));\n`;
         fs.writeFileSync(path.join(tmp, "proj/bin/providers/compiled.js"), impl("bin"));
         fs.writeFileSync(path.join(tmp, "proj/bin/providers/both.js"), impl("bin"));
         fs.writeFileSync(path.join(tmp, "proj/providers/both.ts"), impl("source"));
+        fs.writeFileSync(path.join(tmp, "proj/bin/providers/noread.js"), "exports.impl = { create: () => ({}) };\n");
     });
     after(() => {
         process.chdir(cwd);
@@ -175,6 +176,9 @@ describe("providers: what a resource stores of its provider (lazy.ts)", () => {
             assert.deepEqual(await compiled.create("i"), { from: "bin", m: "create", args: ["i"] });
             assert.deepEqual(await compiled.update("id", "o", "n"), { from: "bin", m: "update", args: ["id", "o", "n"] });
             assert.deepEqual(await compiled.delete("id", "p"), { from: "bin", m: "delete", args: ["id", "p"] });
+            assert.deepEqual(await compiled.read("id", "p"), { from: "bin", m: "read", args: ["id", "p"] });
+            // An implementation without read: the state stays as it is.
+            assert.deepEqual(await (lazyProvider("noread", "impl") as any).read("id", { a: 1 }), { id: "id", props: { a: 1 } });
             const both: any = lazyProvider("both", "impl");
             assert.deepEqual(await both.create("i"), { from: "source", m: "create", args: ["i"] });
         } finally {
@@ -223,8 +227,8 @@ describe("providers: the resources keep credentials and the token secret in the 
         new RolloutRelease("r", rollout, opts);
         new Renewal("c", { validityHours: 2, renewBeforeHours: 1 }, opts);
         assert.deepEqual(seen, [
-            ["pulumi-nodejs:dynamic/hardway:NodeLifecycle", "2", ["access"]],
-            ["pulumi-nodejs:dynamic/hardway:TokenRegistration", "2", ["token", "access"]],
+            ["pulumi-nodejs:dynamic/hardway:NodeLifecycle", "3", ["access"]],
+            ["pulumi-nodejs:dynamic/hardway:TokenRegistration", "3", ["token", "access"]],
             ["pulumi-nodejs:dynamic/hardway:RolloutGate", "1", ["access"]],
             ["pulumi-nodejs:dynamic/hardway:RolloutRelease", "1", ["access"]],
             ["pulumi-nodejs:dynamic/hardway:Renewal", "2", undefined],

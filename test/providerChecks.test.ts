@@ -80,6 +80,7 @@ describe("providers: token registration, each field", () => {
                     "ClusterRoleBinding hardway-node-autoapprove-bootstrap",
                     "ClusterRoleBinding hardway-node-autoapprove-certificate-rotation",
                 ],
+                missing: [],
             });
             const paths = api.seen.map((s) => s.path.split("?")[0]);
             api.seen.length = 0;
@@ -170,9 +171,9 @@ describe("providers: node lifecycle, each field and each refusal", () => {
         const api = await fakeApi(() => ({ status: 200, body: readyNode("True") }));
         const inputs = { access: api.access, nodeName: "worker1", readyTimeoutSeconds: 5, drainTimeoutSeconds: 5, rollout: "a", version: "2" };
         try {
-            assert.deepEqual(await nodeLifecycleProvider.create(inputs), { id: "worker1", outs: { ...inputs, uid: "u-1", kubeletVersion: "v1.34.4" } });
+            assert.deepEqual(await nodeLifecycleProvider.create(inputs), { id: "worker1", outs: { ...inputs, uid: "u-1", kubeletVersion: "v1.34.4", notReady: "" } });
             const updated = await nodeLifecycleProvider.update!("worker1", { ...inputs, uid: "u-0", kubeletVersion: "v1.33.0" }, { ...inputs, rollout: "b" });
-            assert.deepEqual(updated, { outs: { ...inputs, rollout: "b", uid: "u-1", kubeletVersion: "v1.34.4" } });
+            assert.deepEqual(updated, { outs: { ...inputs, rollout: "b", uid: "u-1", kubeletVersion: "v1.34.4", notReady: "" } });
             assert.equal(api.seen.length, 2);
         } finally {
             await api.close();

@@ -82,7 +82,7 @@ describe("config: reading the runtime's values", () => {
         });
     });
 
-    it("loadConfig with a controlPlaneStack the entry point did not read: that problem first, then the validator's", () => {
+    it("loadConfig with a controlPlaneStack not read first: that problem first, then the validator's", () => {
         const values: Record<string, string> = {};
         for (const [k, v] of Object.entries(baseConfig({ clusterName: "" }))) {
             values[`hardway-workers:${k}`] = typeof v === "string" ? v : JSON.stringify(v);
@@ -91,7 +91,7 @@ describe("config: reading the runtime's values", () => {
         assert.throws(() => warningsOf(loadConfig), {
             message:
                 "invalid stack config:\n" +
-                "  - hardway-workers:controlPlaneStack: was not read: the program's entry point (bin/main.js, Pulumi.yaml's main) reads it first\n" +
+                "  - hardway-workers:controlPlaneStack: was not read: the program (index.ts) reads it with readControlPlane before loadConfig\n" +
                 "  - hardway-workers:clusterName: is required",
         });
     });

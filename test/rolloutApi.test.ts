@@ -183,13 +183,15 @@ describe("rollout: the gate and the release against a scripted API", () => {
             assert.deepEqual(await provider.check!({}, inputs), { inputs, failures: [] });
             assert.deepEqual(await provider.diff!("worker1", inputs, inputs), { changes: false, replaces: [], deleteBeforeReplace: false });
             const changes: Record<string, unknown>[] = [
-                { holder: "x" }, { slots: 2 }, { leaseSeconds: 61 }, { waitSeconds: 1 }, { drainTimeoutSeconds: 1 }, { disruption: "d2" },
+                { holder: "x" }, { leaseSeconds: 61 }, { drainTimeoutSeconds: 1 }, { disruption: "d2" },
                 { kubeletVersion: "v1.35.0" }, { readyTimeoutSeconds: 1 }, { version: "2" }, { access: { ...inputs.access, server: "https://x" } },
             ];
             for (const change of changes) {
                 assert.deepEqual(await provider.diff!("worker1", inputs, { ...inputs, ...change }), { changes: true, replaces: [], deleteBeforeReplace: false }, JSON.stringify(change));
             }
             assert.deepEqual(await provider.diff!("worker1", inputs, { ...inputs, nodeName: "worker2" }), { changes: true, replaces: ["nodeName"], deleteBeforeReplace: false });
+            // The slot count and the wait follow the node count: a node added elsewhere changes no node's gate or release.
+            assert.deepEqual(await provider.diff!("worker1", inputs, { ...inputs, slots: 2, waitSeconds: 1 }), { changes: false, replaces: [], deleteBeforeReplace: false });
         }
     });
 
