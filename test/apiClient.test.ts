@@ -25,6 +25,7 @@ describe("providers: the engine's address, malformed", () => {
             [["node", "/x/dynamic-provider/index.js", "127.0.0.1:5000x"], undefined],
             [["node", "/x/dynamic-provider/index.js", "x127.0.0.1:5000"], { host: "x127.0.0.1", port: 5000 }],
             [["node"], undefined],
+            [["node", "/x/other/index.js", "127.0.0.1:5000"], undefined],
         ];
         for (const [argv, want] of cases) {
             assert.deepEqual(engineAddressOf(argv), want, argv.join(" "));
@@ -207,7 +208,8 @@ describe("providers: the resources keep credentials and the token secret in the 
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const { TokenRegistration } = require("../providers/tokenRegistration") as typeof import("../providers/tokenRegistration");
         // eslint-disable-next-line @typescript-eslint/no-var-requires
-        const { RolloutGate, RolloutRelease } = require("../providers/rollout") as typeof import("../providers/rollout");
+        const { RolloutGate, RolloutRelease, holderOf } = require("../providers/rollout") as typeof import("../providers/rollout");
+        assert.equal(holderOf("worker1"), "worker1@p/s", "a slot's holder: the node, the project and the stack");
         // eslint-disable-next-line @typescript-eslint/no-var-requires
         const { Renewal } = require("../providers/renewal") as typeof import("../providers/renewal");
         const seen: [string, string, string[] | undefined][] = [];

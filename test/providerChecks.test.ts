@@ -293,3 +293,49 @@ describe("Renewal provider: checks, diffs and windows (fake clock)", () => {
     });
 
 });
+
+describe("providers: what is already gone, and conditions in any order", () => {
+    it("a delete of objects already gone (404) succeeds; another refusal fails naming the call", async () => {
+        const gone = await fakeApi(() => ({ status: 404, body: { message: "not found" } }));
+        try {
+            await tokenRegistrationProvider.delete!("id", { access: gone.access, token: TOKEN, version: "1", tokenId: "abcdef", objects: [] });
+            assert.equal(gone.seen.length, 4);
+        } finally {
+            await gone.close();
+        }
+        const refused = await fakeApi(() => ({ status: 403, body: { message: "forbidden" } }));
+        try {
+            await assert.rejects(tokenRegistrationProvider.delete!("id", { access: refused.access, token: TOKEN, version: "1", tokenId: "abcdef", objects: [] }), {
+                message: "DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-node-autoapprove-certificate-rotation: HTTP 403: forbidden",
+            });
+        } finally {
+            await refused.close();
+        }
+    });
+
+    it("removal: a Node deleted meanwhile (404 on the DELETE) is done", async () => {
+        const api = await fakeApi((s) => (s.method === "GET" ? { status: 200, body: { items: [] } } : s.method === "DELETE" ? { status: 404 } : { status: 200 }));
+        try {
+            await removeNode(api.access, "worker1", 1, 10);
+            assert.deepEqual(api.seen.map((s) => s.method), ["PATCH", "GET", "DELETE"]);
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("the Ready condition is found wherever it is in the list", async () => {
+        const node = { metadata: { uid: "u-1" }, status: { conditions: [{ type: "MemoryPressure", status: "False" }, { type: "Ready", status: "True" }] } };
+        const api = await fakeApi(() => ({ status: 200, body: node }));
+        try {
+            assert.equal((await waitForReady(api.access, "worker1", 0, 1)).metadata.uid, "u-1");
+        } finally {
+            await api.close();
+        }
+        const notReady = await fakeApi(() => ({ status: 200, body: { status: { conditions: [{ type: "MemoryPressure", status: "True" }, { type: "Ready", status: "False", reason: "r", message: "m" }] } } }));
+        try {
+            await assert.rejects(waitForReady(notReady.access, "worker1", 0, 1), { message: "node worker1 did not become Ready within 0s: Ready=False (r: m)" });
+        } finally {
+            await notReady.close();
+        }
+    });
+});

@@ -212,3 +212,41 @@ describe("rollout: the gate and the release against a scripted API", () => {
         await assert.rejects(r.rolloutReleaseProvider.delete!("worker1", inputs), (e: Error) => e.message === `GET https://127.0.0.1:1${LEASES}/hardway-rollout-0: connect ECONNREFUSED 127.0.0.1:1`);
     });
 });
+
+describe("rollout: the drain's eviction, its deadline, and the holder", () => {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    const r = require("../providers/rollout") as typeof import("../providers/rollout");
+    const NODE = "/api/v1/nodes/worker1";
+    const PODS = "/api/v1/pods?fieldSelector=spec.nodeName%3Dworker1";
+
+    it("evicts with a policy/v1 Eviction naming the pod, and polls until the drain timeout", async () => {
+        let lists = 0;
+        const calls: { call: string; body: unknown }[] = [];
+        const request: Request = async (method, path, body) => {
+            calls.push({ call: `${method} ${path}`, body });
+            if (method === "GET" && path === NODE) {
+                return { status: 200, body: { spec: { unschedulable: true } } };
+            }
+            if (method === "GET" && path === PODS) {
+                lists++;
+                return { status: 200, body: { items: lists < 3 ? [{ metadata: { name: "web", namespace: "shop" } }] : [] } };
+            }
+            return { status: 429, body: { message: "budget" } };
+        };
+        assert.equal(await r.cordonAndDrain(request, "worker1", "h", 5, 1), false);
+        assert.equal(lists, 3, "polled again within the 5 s drain timeout");
+        assert.deepEqual(calls.find((c) => c.call.startsWith("POST"))!, {
+            call: "POST /api/v1/namespaces/shop/pods/web/eviction",
+            body: { apiVersion: "policy/v1", kind: "Eviction", metadata: { name: "web", namespace: "shop" } },
+        });
+    });
+
+    it("slotHolders asks for each slot once", async () => {
+        const asked: string[] = [];
+        await slotHolders(async (_m, path) => {
+            asked.push(path);
+            return { status: 404, body: {} };
+        }, 2);
+        assert.deepEqual(asked, [`${LEASES}/hardway-rollout-0`, `${LEASES}/hardway-rollout-1`]);
+    });
+});
