@@ -79,7 +79,7 @@ export function apiRequest(
                 res.on("error", reject);
             },
         );
-        req.on("timeout", () => req.destroy(new Error(`${method} ${url.href}: no answer within ${timeoutMs} ms`)));
+        req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs} ms`)));
         req.on("error", (e) => reject(new Error(`${method} ${url.href}: ${e.message}`)));
         req.end(payload);
     });
