@@ -37,12 +37,12 @@ export function parseHostKey(line: string): { type: string; blob: Buffer } {
     return { type, blob: Buffer.from(b64, "base64") };
 }
 
-/** `user@host:port`, for messages. */
 /** TEXT as one word of a POSIX shell command line. */
 export function shellQuote(text: string): string {
     return `'${text.replace(/'/g, `'\\''`)}'`;
 }
 
+/** `user@host:port`, for messages. */
 export function addressOf(t: SshTarget): string {
     return `${t.user ?? "root"}@${t.host}:${t.port ?? 22}`;
 }
