@@ -8,54 +8,12 @@ import { spawn } from "child_process";
 import * as net from "net";
 import * as path from "path";
 import { engineAddressOf } from "../providers/engineWatch";
-import * as https from "https";
-import { AddressInfo } from "net";
 import { ApiAccess, objectPath } from "../providers/kubeApi";
 import { evictablePods, nodeLifecycleProvider, readyCondition, removeNode, waitForReady } from "../providers/nodeLifecycle";
 import { registrationObjects, tokenRegistrationProvider } from "../providers/tokenRegistration";
-import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
-import { testCa } from "./support/program";
+import { fakeApi } from "./support/fakeApi";
 
 const TOKEN = "abcdef.0123456789abcdef";
-
-interface Seen {
-    method: string;
-    path: string;
-    contentType?: string;
-    body: any;
-    clientCn?: string;
-}
-
-type Handler = (req: Seen) => { status: number; body?: unknown };
-
-/** An HTTPS server that requires a client certificate from the test CA and answers from `handler`. */
-async function fakeApi(handler: Handler): Promise<{ access: ApiAccess; seen: Seen[]; close(): Promise<void> }> {
-    const ca = testCa();
-    const serverKey = rsaKeyPem();
-    const serverCert = signCsr(makeCsr({ privateKeyPem: serverKey, commonName: "api", ipAddresses: ["127.0.0.1"] }), ca, ["server_auth", "digital_signature", "key_encipherment"], 1);
-    const clientKey = rsaKeyPem();
-    const clientCert = signCsr(makeCsr({ privateKeyPem: clientKey, commonName: "admin", organization: "system:masters" }), ca, ["client_auth", "digital_signature"], 1);
-    const seen: Seen[] = [];
-    const server = https.createServer({ key: serverKey, cert: serverCert, ca: ca.certPem, requestCert: true, rejectUnauthorized: true }, (req, res) => {
-        let text = "";
-        req.on("data", (d) => (text += d));
-        req.on("end", () => {
-            const peer = (req.socket as any).getPeerCertificate();
-            const s: Seen = { method: req.method!, path: req.url!, contentType: req.headers["content-type"], body: text ? JSON.parse(text) : undefined, clientCn: peer?.subject?.CN };
-            seen.push(s);
-            const r = handler(s);
-            res.writeHead(r.status, { "Content-Type": "application/json" });
-            res.end(JSON.stringify(r.body ?? {}));
-        });
-    });
-    await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
-    const port = (server.address() as AddressInfo).port;
-    return {
-        access: { server: `https://127.0.0.1:${port}`, caPem: ca.certPem, certPem: clientCert, keyPem: clientKey },
-        seen,
-        close: () => new Promise((resolve) => server.close(() => resolve())),
-    };
-}
 
 const readyNode = (status: string) => ({ metadata: { name: "worker1", uid: "u-1" }, status: { conditions: [{ type: "Ready", status, reason: "KubeletNotReady", message: "network not ready" }], nodeInfo: { kubeletVersion: "v1.34.4" } } });
 
