@@ -9,24 +9,11 @@ import { nodeLifecycleProvider, removeNode, waitForReady } from "../providers/no
 import { RENEWAL_PROVIDER_VERSION, RenewalOutputs, renewalProvider } from "../providers/renewal";
 import { tokenRegistrationProvider } from "../providers/tokenRegistration";
 import { Handler, fakeApi } from "./support/fakeApi";
+import { at } from "./support/clock";
 
 const TOKEN = "abcdef.0123456789abcdef";
 const readyNode = (status: string) => ({ metadata: { name: "worker1", uid: "u-1" }, status: { conditions: [{ type: "Ready", status, reason: "KubeletNotReady", message: "network not ready" }], nodeInfo: { kubeletVersion: "v1.34.4" } } });
 const pod = (name: string, extra: any = {}) => ({ metadata: { name, namespace: "default", ...extra } });
-
-async function at<T>(iso: string, fn: () => Promise<T>): Promise<T> {
-    const before = process.env["HARDWAY_NOW"];
-    process.env["HARDWAY_NOW"] = iso;
-    try {
-        return await fn();
-    } finally {
-        if (before === undefined) {
-            delete process.env["HARDWAY_NOW"];
-        } else {
-            process.env["HARDWAY_NOW"] = before;
-        }
-    }
-}
 
 describe("providers: token registration, each field", () => {
     const access: ApiAccess = { server: "https://api:6443", caPem: "ca", certPem: "cert", keyPem: "key" };

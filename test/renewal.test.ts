@@ -1,22 +1,9 @@
 /** The Renewal dynamic provider, on a fake clock (HARDWAY_NOW). */
 import { strict as assert } from "assert";
 import { RENEWAL_PROVIDER_VERSION, RenewalOutputs, renewalProvider } from "../providers/renewal";
+import { at } from "./support/clock";
 
 const HOUR = 3600 * 1000;
-
-async function at<T>(iso: string, fn: () => Promise<T>): Promise<T> {
-    const before = process.env["HARDWAY_NOW"];
-    process.env["HARDWAY_NOW"] = iso;
-    try {
-        return await fn();
-    } finally {
-        if (before === undefined) {
-            delete process.env["HARDWAY_NOW"];
-        } else {
-            process.env["HARDWAY_NOW"] = before;
-        }
-    }
-}
 
 describe("Renewal provider (fake clock)", () => {
     const inputs = { validityHours: 8760, renewBeforeHours: 720, version: RENEWAL_PROVIDER_VERSION };
