@@ -63,6 +63,8 @@ interface CliResult {
     seconds: number;
     /** Max over time of the RSS summed over the CLI and all its descendants. */
     peakBytes: number;
+    /** The same, per role (roleOf): each role's own maximum over time. */
+    peakBytesByRole: Record<Role, number>;
     timedOut: boolean;
     stdout: string;
     /** The last part of stdout and stderr, for error messages. */
@@ -77,6 +79,33 @@ function rssBytes(pid: number): number {
         return Number(fs.readFileSync(`/proc/${pid}/statm`, "utf8").split(" ")[1]) * PAGE_SIZE;
     } catch {
         return 0;
+    }
+}
+
+/** What a process in the CLI's tree is, from its command line. */
+export type Role = "engine" | "program" | "providers" | "languageHost";
+
+export const ROLES: Role[] = ["engine", "program", "providers", "languageHost"];
+
+export function roleOf(isRoot: boolean, argv: string[]): Role {
+    if (isRoot) {
+        return "engine";
+    }
+    const exe = path.basename(argv[0] ?? "");
+    if (exe.startsWith("pulumi-language-")) {
+        return "languageHost";
+    }
+    if (exe.startsWith("pulumi-resource-") || argv.some((a) => a.includes("dynamic-provider"))) {
+        return "providers";
+    }
+    return "program";
+}
+
+function argvOf(pid: number): string[] {
+    try {
+        return fs.readFileSync(`/proc/${pid}/cmdline`, "utf8").split("\0").filter((a) => a !== "");
+    } catch {
+        return [];
     }
 }
 
@@ -108,6 +137,7 @@ function cli(args: string[], opts: { stdin?: string; timeoutSeconds?: number; la
         let stdout = "";
         let tail = "";
         let peak = 0;
+        const peakByRole = Object.fromEntries(ROLES.map((r) => [r, 0])) as Record<Role, number>;
         let timedOut = false;
         const keep = (d: Buffer, isOut: boolean) => {
             fs.writeSync(logFd, d);
@@ -122,8 +152,17 @@ function cli(args: string[], opts: { stdin?: string; timeoutSeconds?: number; la
             if (child.pid === undefined) {
                 return;
             }
-            const total = [child.pid, ...descendants(child.pid)].reduce((sum, pid) => sum + rssBytes(pid), 0);
+            const now = Object.fromEntries(ROLES.map((r) => [r, 0])) as Record<Role, number>;
+            let total = 0;
+            for (const pid of [child.pid, ...descendants(child.pid)]) {
+                const rss = rssBytes(pid);
+                total += rss;
+                now[roleOf(pid === child.pid, argvOf(pid))] += rss;
+            }
             peak = Math.max(peak, total);
+            for (const r of ROLES) {
+                peakByRole[r] = Math.max(peakByRole[r], now[r]);
+            }
         };
         const sampler = setInterval(sample, 200);
         const timer =
@@ -147,7 +186,7 @@ function cli(args: string[], opts: { stdin?: string; timeoutSeconds?: number; la
             clearTimeout(timer);
             fs.writeSync(logFd, `\n# exit ${code ?? signal} after ${seconds.toFixed(1)} s\n`);
             fs.closeSync(logFd);
-            resolve({ code, signal, seconds, peakBytes: peak, timedOut, stdout, tail });
+            resolve({ code, signal, seconds, peakBytes: peak, peakBytesByRole: peakByRole, timedOut, stdout, tail });
         });
         child.stdin.on("error", () => undefined);
         child.stdin.end(opts.stdin ?? "");
@@ -319,6 +358,7 @@ async function firstRun(stack: string, nodes?: LabNode[]): Promise<{ lab: Lab; s
 interface ScaleSample {
     seconds: number | null;
     peakMiB: number;
+    peakMiBByRole: Record<Role, number>;
     note?: string;
 }
 
@@ -329,16 +369,24 @@ interface ScaleSample {
  */
 export async function scalePreview(n: number, lab: Lab, skipCheckpoints = false): Promise<ScaleSample> {
     const stack = scaleStack(n);
+    // With API credentials, as a stack that rolls its upgrades out has: each
+    // node then also has its membership, rollout gate and release.
+    const cluster = readLabCluster();
+    if (!cluster) {
+        throw new Error("the lab's control plane is not up (lab/up-cluster.sh): its admin credentials are needed for the scale stacks");
+    }
     const plain: Record<string, unknown> = {
         [`${NS}:kubernetesVersion`]: lab.mirror.kubernetesVersion,
         [`${NS}:apiServer`]: "https://api.scale.hardway.test:6443",
         [`${NS}:clusterName`]: "hardway-scale",
         [`${NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8"),
         [`${NS}:nodes`]: loadInventory(n),
+        [`${NS}:apiAdminCertPem`]: fs.readFileSync(cluster.adminCertFile, "utf8"),
     };
     const secrets = {
         [`${NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8"),
         [`${NS}:sshPrivateKey`]: fs.readFileSync(lab.sshPrivateKeyFile, "utf8"),
+        [`${NS}:apiAdminKeyPem`]: fs.readFileSync(cluster.adminKeyFile, "utf8"),
     };
     await newStack(stack, plain, secrets);
     try {
@@ -348,15 +396,16 @@ export async function scalePreview(n: number, lab: Lab, skipCheckpoints = false)
             env: skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {},
         });
         const peakMiB = r.peakBytes / 2 ** 20;
+        const peakMiBByRole = Object.fromEntries(ROLES.map((k) => [k, Math.round(r.peakBytesByRole[k] / 2 ** 20)])) as Record<Role, number>;
         if (r.timedOut) {
-            return { seconds: null, peakMiB, note: `did not finish within ${PREVIEW_TIMEOUT} s (peak so far ${peakMiB.toFixed(0)} MiB)` };
+            return { seconds: null, peakMiB, peakMiBByRole, note: `did not finish within ${PREVIEW_TIMEOUT} s (peak so far ${peakMiB.toFixed(0)} MiB)` };
         }
         const oom = /heap out of memory|Reached heap limit|out of memory|Cannot allocate memory|ENOMEM/i.test(r.tail);
         if (r.code !== 0) {
             const why = oom ? "ran out of memory" : r.signal === "SIGKILL" ? "was killed (SIGKILL: likely the kernel's OOM killer)" : `failed (${r.code ?? r.signal})`;
-            return { seconds: null, peakMiB, note: `${why}: ${r.tail.trim().split("\n").slice(-3).join(" / ")}` };
+            return { seconds: null, peakMiB, peakMiBByRole, note: `${why}: ${r.tail.trim().split("\n").slice(-3).join(" / ")}` };
         }
-        return { seconds: r.seconds, peakMiB };
+        return { seconds: r.seconds, peakMiB, peakMiBByRole };
     } finally {
         await stackRm(stack);
     }
@@ -548,6 +597,7 @@ async function main(): Promise<number> {
                     const s = await attempt(`run ${run}: preview of ${n} nodes`, () => scalePreview(n, lab, skip));
                     add(`${key}Seconds`, s?.seconds ?? null);
                     add(`${key}PeakMiB`, s ? s.peakMiB : null);
+                    add(`${key}PeakMiBByRole`, s ? s.peakMiBByRole : null);
                     if (s?.note) {
                         const what = `preview of ${n} nodes${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`;
                         notes.push(`run ${run}: ${what} ${s.note}`);
@@ -597,6 +647,8 @@ async function main(): Promise<number> {
         for (const n of SCALE) {
             const peaks = ((samples[`preview${n}${mode}PeakMiB`] ?? []) as Sample[]).filter((x): x is number => x !== null);
             figures[`preview${n}${mode}PeakMiB`] = peaks.length > 0 ? median(peaks) : null;
+            const byRole = ((samples[`preview${n}${mode}PeakMiBByRole`] ?? []) as (Record<Role, number> | null)[]).filter((x): x is Record<Role, number> => x !== null);
+            figures[`preview${n}${mode}PeakMiBByRole`] = byRole.length > 0 ? Object.fromEntries(ROLES.map((r) => [r, median(byRole.map((b) => b[r]))])) : null;
         }
     }
     figures.stateBytesPerNode = numeric("stateBytesPerNode");

@@ -215,16 +215,24 @@ export function holderOf(nodeName: string): string {
 
 export type RolloutArgs = { [K in keyof Omit<RolloutInputs, "version" | "access">]: pulumi.Input<RolloutInputs[K]> } & { access: pulumi.Input<ApiAccess> };
 
+/**
+ * What the resources store: loaders of the two providers, not their code (see
+ * lazy.ts). One object each for the whole program, so that the SDK serializes
+ * each once (it caches by provider object), not once per node.
+ */
+const rolloutGateProviderLazy = lazyProvider("rollout", "rolloutGateProvider");
+const rolloutReleaseProviderLazy = lazyProvider("rollout", "rolloutReleaseProvider");
+
 /** Before a node's commands: takes a slot and drains the node when its update is disruptive. */
 export class RolloutGate extends pulumi.dynamic.Resource {
     constructor(name: string, args: RolloutArgs, opts?: pulumi.CustomResourceOptions) {
-        super(lazyProvider("rollout", "rolloutGateProvider"), name, { ...args, version: ROLLOUT_VERSION, slot: undefined }, { ...opts, additionalSecretOutputs: ["access"] }, "hardway", "RolloutGate");
+        super(rolloutGateProviderLazy, name, { ...args, version: ROLLOUT_VERSION, slot: undefined }, { ...opts, additionalSecretOutputs: ["access"] }, "hardway", "RolloutGate");
     }
 }
 
 /** After a node's membership is Ready again: uncordons the node and releases its slot. */
 export class RolloutRelease extends pulumi.dynamic.Resource {
     constructor(name: string, args: RolloutArgs, opts?: pulumi.CustomResourceOptions) {
-        super(lazyProvider("rollout", "rolloutReleaseProvider"), name, { ...args, version: ROLLOUT_VERSION }, { ...opts, additionalSecretOutputs: ["access"] }, "hardway", "RolloutRelease");
+        super(rolloutReleaseProviderLazy, name, { ...args, version: ROLLOUT_VERSION }, { ...opts, additionalSecretOutputs: ["access"] }, "hardway", "RolloutRelease");
     }
 }

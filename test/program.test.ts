@@ -221,6 +221,27 @@ describe("program under mocks: with API administrator credentials", () => {
         }
     });
 
+    it("serializes each dynamic provider once for the whole program, not once per resource (the SDK caches by provider object)", async () => {
+        const closure = require("@pulumi/pulumi/runtime/closure/serializeClosure");
+        const original = closure.serializeFunction;
+        const serialized: string[] = [];
+        closure.serializeFunction = async (...args: any[]) => {
+            const sf = await original(...args);
+            serialized.push(sf.text);
+            return sf;
+        };
+        let again: ProgramRun;
+        try {
+            again = await runProgram(baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: adminKey }));
+        } finally {
+            closure.serializeFunction = original;
+        }
+        const perNode = ["NodeLifecycle", "NodeState", "Renewal", "RolloutGate", "RolloutRelease"].map((t) => again.mocks.ofType(`pulumi-nodejs:dynamic/hardway:${t}`).length);
+        assert.deepEqual(perNode, [4, 4, 8, 4, 4], "the program has many resources of each provider");
+        const exportNames = serialized.map((text) => /exportName: "(\w+)"/.exec(text)?.[1] ?? text.slice(0, 80));
+        assert.deepEqual(exportNames.filter((name, i) => exportNames.indexOf(name) !== i), [], "no provider serialized twice");
+    });
+
     it("without credentials registers neither", async () => {
         const plainRun = await runProgram(baseConfig());
         assert.equal(plainRun.mocks.ofType("pulumi-nodejs:dynamic/hardway:TokenRegistration").length, 0);
