@@ -79,7 +79,7 @@ export async function prepareBaseline(lab: Lab, dir: string, facts: ContainerdFa
     const [tokenId, tokenSecret] = token.split(".");
     fs.writeFileSync(
         path.join(dir, "bootstrap.yaml"),
-        renderBootstrapManifests({ tokenId, tokenSecret, description: `hardway-workers bootstrap token for ${cluster.clusterName}` }),
+        renderBootstrapManifests({ tokenId, tokenSecret, description: `hardway-workers bootstrap token for ${cluster.clusterName}` }, "hardway-workers/bench-baseline"),
         { mode: 0o600 },
     );
     const clusterRef: ClusterRef = { clusterName: cluster.clusterName, server: cluster.apiServer, caBundlePem: cluster.caBundlePem };

@@ -224,13 +224,13 @@ describe("providers: the resources keep credentials and the token secret in the 
         const access = { server: "https://api:6443", caPem: "ca", certPem: "cert", keyPem: "key" };
         const rollout = { access, nodeName: "w1", holder: "w1@p/s", slots: 1, leaseSeconds: 60, waitSeconds: 60, drainTimeoutSeconds: 60, disruption: "d", kubeletVersion: "v1.34.4", readyTimeoutSeconds: 60 };
         new NodeLifecycle("n", { access, nodeName: "w1", readyTimeoutSeconds: 1, drainTimeoutSeconds: 1, rollout: "r" }, opts);
-        new TokenRegistration("t", { access, token: TOKEN }, opts);
+        new TokenRegistration("t", { access, token: TOKEN, owner: "p/s" }, opts);
         new RolloutGate("g", rollout, opts);
         new RolloutRelease("r", rollout, opts);
         new Renewal("c", { validityHours: 2, renewBeforeHours: 1 }, opts);
         assert.deepEqual(seen, [
             ["pulumi-nodejs:dynamic/hardway:NodeLifecycle", "3", ["access"]],
-            ["pulumi-nodejs:dynamic/hardway:TokenRegistration", "3", ["token", "access"]],
+            ["pulumi-nodejs:dynamic/hardway:TokenRegistration", "4", ["token", "access"]],
             ["pulumi-nodejs:dynamic/hardway:RolloutGate", "1", ["access"]],
             ["pulumi-nodejs:dynamic/hardway:RolloutRelease", "1", ["access"]],
             ["pulumi-nodejs:dynamic/hardway:Renewal", "2", undefined],

@@ -6,6 +6,7 @@
  */
 import { strict as assert } from "assert";
 import { execFileSync } from "child_process";
+import * as crypto from "crypto";
 import * as path from "path";
 import * as YAML from "yaml";
 import { binariesPlan } from "../components/binaries/plan";
@@ -415,14 +416,15 @@ describe("plans: bootstrap token", () => {
     ];
     for (const [expiration, description] of manifests) {
         it(`its manifests${expiration ? ", with an expiry and a description" : ""}: the token's Secret and the three bindings`, () => {
-            const docs = YAML.parseAllDocuments(bootstrapManifestsOf("abcdef.0123456789abcdef", expiration, description)).map((d) => d.toJS());
+            const docs = YAML.parseAllDocuments(bootstrapManifestsOf("abcdef.0123456789abcdef", "hardway-workers/prod", expiration, description)).map((d) => d.toJS());
+            const suffix = crypto.createHash("sha256").update("hardway-workers/prod").digest("hex").slice(0, 10);
             assert.deepEqual(
-                docs.map((d) => `${d.kind} ${d.metadata.name}`),
+                docs.map((d) => `${d.kind} ${d.metadata.name} ${d.metadata.annotations?.["hardway-workers/stack"] ?? "-"}`),
                 [
-                    "Secret bootstrap-token-abcdef",
-                    "ClusterRoleBinding hardway-kubelet-bootstrap",
-                    "ClusterRoleBinding hardway-node-autoapprove-bootstrap",
-                    "ClusterRoleBinding hardway-node-autoapprove-certificate-rotation",
+                    "Secret bootstrap-token-abcdef -",
+                    `ClusterRoleBinding hardway-kubelet-bootstrap-${suffix} hardway-workers/prod`,
+                    `ClusterRoleBinding hardway-node-autoapprove-bootstrap-${suffix} hardway-workers/prod`,
+                    `ClusterRoleBinding hardway-node-autoapprove-certificate-rotation-${suffix} hardway-workers/prod`,
                 ],
             );
             assert.equal(docs[0].stringData["token-id"], "abcdef");

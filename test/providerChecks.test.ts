@@ -8,64 +8,70 @@ import { ApiAccess } from "../providers/kubeApi";
 import { nodeLifecycleProvider, removeNode, waitForReady } from "../providers/nodeLifecycle";
 import { RENEWAL_PROVIDER_VERSION, RenewalOutputs, renewalProvider } from "../providers/renewal";
 import { tokenRegistrationProvider } from "../providers/tokenRegistration";
+import { ownerSuffix } from "../components/kube/bootstrapToken";
 import { Handler, fakeApi } from "./support/fakeApi";
 import { at } from "./support/clock";
 
 const TOKEN = "abcdef.0123456789abcdef";
+const OWNER = "hardway-workers/prod";
+const SUFFIX = ownerSuffix(OWNER);
 const readyNode = (status: string) => ({ metadata: { name: "worker1", uid: "u-1" }, status: { conditions: [{ type: "Ready", status, reason: "KubeletNotReady", message: "network not ready" }], nodeInfo: { kubeletVersion: "v1.34.4" } } });
 const pod = (name: string, extra: any = {}) => ({ metadata: { name, namespace: "default", ...extra } });
 
 describe("providers: token registration, each field", () => {
     const access: ApiAccess = { server: "https://api:6443", caPem: "ca", certPem: "cert", keyPem: "key" };
-    const olds = { access, token: TOKEN, version: "1", tokenId: "abcdef", objects: [] as string[] };
+    const olds = { access, token: TOKEN, owner: OWNER, version: "1", tokenId: "abcdef", objects: [] as string[] };
 
     it("check: the token's form and each access field, with their reasons; values not known yet pass", async () => {
         const U = "04da6b54-80e4-46f7-96ec-b56ff0331ba9";
         const full = { server: "https://x", caPem: "ca", certPem: "cert", keyPem: "key" };
         const table: [Record<string, unknown>, { property: string; reason: string }[]][] = [
-            [{ token: TOKEN, access: full }, []],
-            [{ token: U, access: { server: U, caPem: U, certPem: U, keyPem: U } }, []],
-            [{ token: 12, access: { ...full, caPem: "" } }, [
+            [{ token: TOKEN, owner: OWNER, access: full }, []],
+            [{ token: TOKEN, owner: "", access: full }, [{ property: "owner", reason: "owner (the stack, <project>/<stack>) is required" }]],
+            [{ token: TOKEN, access: full }, [{ property: "owner", reason: "owner (the stack, <project>/<stack>) is required" }]],
+            [{ token: U, owner: U, access: { server: U, caPem: U, certPem: U, keyPem: U } }, []],
+            [{ token: 12, owner: OWNER, access: { ...full, caPem: "" } }, [
                 { property: "token", reason: "token must be <6 chars>.<16 chars> of [a-z0-9]" },
                 { property: "access.caPem", reason: "access.caPem is required" },
             ]],
-            [{ token: "ABCDEF.0123456789abcdef" }, [
+            [{ token: "ABCDEF.0123456789abcdef", owner: OWNER }, [
                 { property: "token", reason: "token must be <6 chars>.<16 chars> of [a-z0-9]" },
                 { property: "access.server", reason: "access.server is required" },
                 { property: "access.caPem", reason: "access.caPem is required" },
                 { property: "access.certPem", reason: "access.certPem is required" },
                 { property: "access.keyPem", reason: "access.keyPem is required" },
             ]],
-            [{ token: `x${TOKEN}`, access: { ...full, keyPem: 5 } }, [
+            [{ token: `x${TOKEN}`, owner: OWNER, access: { ...full, keyPem: 5 } }, [
                 { property: "token", reason: "token must be <6 chars>.<16 chars> of [a-z0-9]" },
                 { property: "access.keyPem", reason: "access.keyPem is required" },
             ]],
-            [{ token: `${TOKEN}x`, access: full }, [{ property: "token", reason: "token must be <6 chars>.<16 chars> of [a-z0-9]" }]],
+            [{ token: `${TOKEN}x`, owner: OWNER, access: full }, [{ property: "token", reason: "token must be <6 chars>.<16 chars> of [a-z0-9]" }]],
         ];
         for (const [news, failures] of table) {
             assert.deepEqual(await tokenRegistrationProvider.check!({}, news), { inputs: news, failures }, JSON.stringify(news));
         }
     });
 
-    it("diff: the token, its expiry, its description, the version and the credentials each update", async () => {
-        for (const change of [{ description: "for worker9" }, { version: "2" }, { access: { ...access, server: "https://other:6443" } }]) {
-            assert.deepEqual(await tokenRegistrationProvider.diff!("id", olds, { access, token: TOKEN, version: "1", ...change }), { changes: true, replaces: [], deleteBeforeReplace: false }, JSON.stringify(change));
+    it("diff: the token, its owner, its expiry, its description, the version and the credentials each update", async () => {
+        for (const change of [{ description: "for worker9" }, { version: "2" }, { owner: "hardway-workers/prod-b" }, { access: { ...access, server: "https://other:6443" } }]) {
+            assert.deepEqual(await tokenRegistrationProvider.diff!("id", olds, { access, token: TOKEN, owner: OWNER, version: "1", ...change }), { changes: true, replaces: [], deleteBeforeReplace: false }, JSON.stringify(change));
         }
+        assert.deepEqual(await tokenRegistrationProvider.diff!("id", olds, { access, token: TOKEN, owner: OWNER, version: "1" }), { changes: false, replaces: [], deleteBeforeReplace: false });
     });
 
     it("create records the token id and each object written; an update that keeps the token id deletes nothing; delete goes in reverse order", async () => {
         const api = await fakeApi(() => ({ status: 200 }));
         try {
-            const inputs = { access: api.access, token: TOKEN, description: "for worker1", version: "1" };
+            const inputs = { access: api.access, token: TOKEN, owner: OWNER, description: "for worker1", version: "1" };
             const created = await tokenRegistrationProvider.create(inputs);
             assert.deepEqual(created.outs, {
                 ...inputs,
                 tokenId: "abcdef",
                 objects: [
                     "Secret kube-system/bootstrap-token-abcdef",
-                    "ClusterRoleBinding hardway-kubelet-bootstrap",
-                    "ClusterRoleBinding hardway-node-autoapprove-bootstrap",
-                    "ClusterRoleBinding hardway-node-autoapprove-certificate-rotation",
+                    `ClusterRoleBinding hardway-kubelet-bootstrap-${SUFFIX}`,
+                    `ClusterRoleBinding hardway-node-autoapprove-bootstrap-${SUFFIX}`,
+                    `ClusterRoleBinding hardway-node-autoapprove-certificate-rotation-${SUFFIX}`,
                 ],
                 missing: [],
             });
@@ -88,6 +94,135 @@ describe("providers: token registration, each field", () => {
         }
     });
 
+});
+
+describe("providers: token registrations of several stacks in one cluster", () => {
+    const BINDINGS = "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings";
+    const SHARED = ["hardway-kubelet-bootstrap", "hardway-node-autoapprove-bootstrap", "hardway-node-autoapprove-certificate-rotation"];
+
+    /** A cluster's ClusterRoleBindings and Secrets in memory: apply, delete, get and list by the managed-by label. */
+    function cluster(initial: Record<string, any> = {}): { objects: Map<string, any>; handler: Handler } {
+        const objects = new Map<string, any>(Object.entries(initial));
+        const handler: Handler = (s) => {
+            const [p, query] = s.path.split("?");
+            if (s.method === "PATCH") {
+                objects.set(p, s.body);
+                return { status: 200 };
+            }
+            if (s.method === "DELETE") {
+                return objects.delete(p) ? { status: 200 } : { status: 404, body: { message: "not found" } };
+            }
+            if (s.method === "GET" && p === BINDINGS) {
+                assert.equal(decodeURIComponent(query), "labelSelector=app.kubernetes.io/managed-by=hardway-workers");
+                const items = [...objects].filter(([k, o]) => k.startsWith(`${BINDINGS}/`) && o.metadata?.labels?.["app.kubernetes.io/managed-by"] === "hardway-workers").map(([, o]) => o);
+                return { status: 200, body: { items } };
+            }
+            return objects.has(p) ? { status: 200, body: objects.get(p) } : { status: 404, body: { message: "not found" } };
+        };
+        return { objects, handler };
+    }
+    const names = (objects: Map<string, any>) => [...objects.keys()].map((k) => k.split("/").pop()).sort();
+    const shared = () => Object.fromEntries(SHARED.map((n) => [`${BINDINGS}/${n}`, { metadata: { name: n } }]));
+
+    it("two stacks have their own bindings; destroying one leaves the other's token and bindings", async () => {
+        const c = cluster();
+        const api = await fakeApi(c.handler);
+        try {
+            const a = await tokenRegistrationProvider.create({ access: api.access, token: TOKEN, owner: "hardway-workers/pool-a", version: "4" });
+            const b = await tokenRegistrationProvider.create({ access: api.access, token: "ghijkl.0123456789abcdef", owner: "hardway-workers/pool-b", version: "4" });
+            const [sa, sb] = [ownerSuffix("hardway-workers/pool-a"), ownerSuffix("hardway-workers/pool-b")];
+            assert.notEqual(sa, sb);
+            assert.equal(c.objects.size, 8);
+            await tokenRegistrationProvider.delete!(a.id, a.outs);
+            assert.deepEqual(names(c.objects), [
+                "bootstrap-token-ghijkl",
+                `hardway-kubelet-bootstrap-${sb}`,
+                `hardway-node-autoapprove-bootstrap-${sb}`,
+                `hardway-node-autoapprove-certificate-rotation-${sb}`,
+            ]);
+            await tokenRegistrationProvider.delete!(b.id, b.outs);
+            assert.deepEqual(names(c.objects), []);
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("a registration of an older version moves to its own bindings, keeps the shared ones while another stack has bindings, and removes them with the last", async () => {
+        const c = cluster(shared());
+        const api = await fakeApi(c.handler);
+        try {
+            const legacyObjects = ["Secret kube-system/bootstrap-token-abcdef", ...SHARED.map((n) => `ClusterRoleBinding ${n}`)];
+            const old = { access: api.access, token: TOKEN, version: "3", tokenId: "abcdef", objects: legacyObjects, missing: [] };
+            const news = { access: api.access, token: TOKEN, owner: OWNER, version: "4" };
+            assert.equal((await tokenRegistrationProvider.diff!("id", old, news)).changes, true);
+            const updated = await tokenRegistrationProvider.update!("id", old, news);
+            assert.deepEqual(updated.outs.shared, SHARED, "the shared bindings are recorded, not deleted");
+            assert.deepEqual(names(c.objects), [
+                "bootstrap-token-abcdef",
+                ...SHARED,
+                `hardway-kubelet-bootstrap-${SUFFIX}`,
+                `hardway-node-autoapprove-bootstrap-${SUFFIX}`,
+                `hardway-node-autoapprove-certificate-rotation-${SUFFIX}`,
+            ].sort());
+            // The next update carries the record on.
+            const again = await tokenRegistrationProvider.update!("id", updated.outs, { ...news, description: "renewed" });
+            assert.deepEqual(again.outs.shared, SHARED);
+            // Another stack of the cluster, already on per-stack bindings.
+            const other = await tokenRegistrationProvider.create({ access: api.access, token: "ghijkl.0123456789abcdef", owner: "hardway-workers/pool-b", version: "4" });
+            await tokenRegistrationProvider.delete!("id", again.outs);
+            const sb = ownerSuffix("hardway-workers/pool-b");
+            assert.deepEqual(names(c.objects), [
+                "bootstrap-token-ghijkl",
+                ...SHARED,
+                `hardway-kubelet-bootstrap-${sb}`,
+                `hardway-node-autoapprove-bootstrap-${sb}`,
+                `hardway-node-autoapprove-certificate-rotation-${sb}`,
+            ].sort(), "the other stack may still use the shared bindings");
+            await tokenRegistrationProvider.delete!(other.id, other.outs);
+            assert.deepEqual(names(c.objects), [...SHARED], "a stack that never wrote them leaves them");
+            await tokenRegistrationProvider.delete!("id", again.outs);
+            assert.deepEqual(names(c.objects), [], "the last stack that wrote them removes them");
+        } finally {
+            await api.close();
+        }
+    });
+
+    it("a registration of an older version that is destroyed removes the shared bindings only when no stack has bindings of its own", async () => {
+        for (const [what, others, left] of [
+            ["alone", false, []],
+            ["beside a stack with its own bindings", true, SHARED],
+        ] as const) {
+            const c = cluster(shared());
+            const api = await fakeApi(c.handler);
+            try {
+                const other = others ? await tokenRegistrationProvider.create({ access: api.access, token: "ghijkl.0123456789abcdef", owner: "hardway-workers/pool-b", version: "4" }) : undefined;
+                const legacyObjects = ["Secret kube-system/bootstrap-token-abcdef", ...SHARED.map((n) => `ClusterRoleBinding ${n}`)];
+                c.objects.set("/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef", {});
+                await tokenRegistrationProvider.delete!("id", { access: api.access, token: TOKEN, version: "3", tokenId: "abcdef", objects: legacyObjects });
+                assert.deepEqual(names(c.objects).filter((n) => SHARED.includes(n!)), [...left], what);
+                assert.ok(!c.objects.has("/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef"), `${what}: its token is gone`);
+                if (other) {
+                    assert.equal(names(c.objects).filter((n) => n!.endsWith(ownerSuffix("hardway-workers/pool-b"))).length, 3, `${what}: the other stack's bindings stay`);
+                }
+            } finally {
+                await api.close();
+            }
+        }
+    });
+
+    it("a renamed stack: the update deletes its bindings under the old name", async () => {
+        const c = cluster();
+        const api = await fakeApi(c.handler);
+        try {
+            const created = await tokenRegistrationProvider.create({ access: api.access, token: TOKEN, owner: OWNER, version: "4" });
+            const renamed = await tokenRegistrationProvider.update!(created.id, created.outs, { access: api.access, token: TOKEN, owner: "hardway-workers/production", version: "4" });
+            const s = ownerSuffix("hardway-workers/production");
+            assert.deepEqual(names(c.objects), ["bootstrap-token-abcdef", `hardway-kubelet-bootstrap-${s}`, `hardway-node-autoapprove-bootstrap-${s}`, `hardway-node-autoapprove-certificate-rotation-${s}`]);
+            assert.equal(renamed.outs.shared, undefined);
+        } finally {
+            await api.close();
+        }
+    });
 });
 
 describe("providers: node lifecycle, each field and each refusal", () => {
@@ -285,15 +420,15 @@ describe("providers: what is already gone, and conditions in any order", () => {
     it("a delete of objects already gone (404) succeeds; another refusal fails naming the call", async () => {
         const gone = await fakeApi(() => ({ status: 404, body: { message: "not found" } }));
         try {
-            await tokenRegistrationProvider.delete!("id", { access: gone.access, token: TOKEN, version: "1", tokenId: "abcdef", objects: [] });
+            await tokenRegistrationProvider.delete!("id", { access: gone.access, token: TOKEN, owner: OWNER, version: "1", tokenId: "abcdef", objects: [] });
             assert.equal(gone.seen.length, 4);
         } finally {
             await gone.close();
         }
         const refused = await fakeApi(() => ({ status: 403, body: { message: "forbidden" } }));
         try {
-            await assert.rejects(tokenRegistrationProvider.delete!("id", { access: refused.access, token: TOKEN, version: "1", tokenId: "abcdef", objects: [] }), {
-                message: "DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-node-autoapprove-certificate-rotation: HTTP 403: forbidden",
+            await assert.rejects(tokenRegistrationProvider.delete!("id", { access: refused.access, token: TOKEN, owner: OWNER, version: "1", tokenId: "abcdef", objects: [] }), {
+                message: `DELETE /apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-node-autoapprove-certificate-rotation-${SUFFIX}: HTTP 403: forbidden`,
             });
         } finally {
             await refused.close();

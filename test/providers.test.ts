@@ -6,6 +6,7 @@
 import { strict as assert } from "assert";
 import { spawn } from "child_process";
 import * as net from "net";
+import * as crypto from "crypto";
 import * as path from "path";
 import { engineAddressOf } from "../providers/engineWatch";
 import { ApiAccess, objectPath } from "../providers/kubeApi";
@@ -30,13 +31,24 @@ describe("providers: Kubernetes API paths and objects", () => {
         assert.throws(() => objectPath({ apiVersion: "v1", kind: "Gateway", metadata: { name: "x" } }), { message: "no REST path known for kind Gateway" });
     });
 
-    it("registration objects: the token Secret with base64 data (no stringData), then the three bindings", () => {
-        const objs = registrationObjects({ access: {} as ApiAccess, token: TOKEN, expiration: "2030-01-01T00:00:00Z", version: "1" });
+    it("registration objects: the token Secret with base64 data (no stringData), then the stack's three bindings", () => {
+        const objs = registrationObjects({ access: {} as ApiAccess, token: TOKEN, owner: "hardway-workers/prod", expiration: "2030-01-01T00:00:00Z", version: "1" });
+        const suffix = crypto.createHash("sha256").update("hardway-workers/prod").digest("hex").slice(0, 10);
         assert.deepEqual(objs.map((o) => `${o.kind}/${o.metadata.name}`), [
             "Secret/bootstrap-token-abcdef",
-            "ClusterRoleBinding/hardway-kubelet-bootstrap",
-            "ClusterRoleBinding/hardway-node-autoapprove-bootstrap",
-            "ClusterRoleBinding/hardway-node-autoapprove-certificate-rotation",
+            `ClusterRoleBinding/hardway-kubelet-bootstrap-${suffix}`,
+            `ClusterRoleBinding/hardway-node-autoapprove-bootstrap-${suffix}`,
+            `ClusterRoleBinding/hardway-node-autoapprove-certificate-rotation-${suffix}`,
+        ]);
+        for (const b of objs.slice(1)) {
+            assert.deepEqual(b.metadata.labels, { "app.kubernetes.io/managed-by": "hardway-workers" });
+            assert.deepEqual(b.metadata.annotations, { "hardway-workers/stack": "hardway-workers/prod" });
+        }
+        // A registration written before the bindings were per stack (version 3) names the shared ones.
+        assert.deepEqual(registrationObjects({ access: {} as ApiAccess, token: TOKEN, version: "3" }).slice(1).map((o) => [o.metadata.name, o.metadata.labels]), [
+            ["hardway-kubelet-bootstrap", undefined],
+            ["hardway-node-autoapprove-bootstrap", undefined],
+            ["hardway-node-autoapprove-certificate-rotation", undefined],
         ]);
         const data = objs[0].data;
         assert.equal(objs[0].stringData, undefined);
@@ -49,13 +61,14 @@ describe("providers: Kubernetes API paths and objects", () => {
 
 describe("providers: token registration", () => {
     const access: ApiAccess = { server: "https://api:6443", caPem: "ca", certPem: "cert", keyPem: "key" };
-    const olds = { access, token: TOKEN, version: "1", tokenId: "abcdef", objects: [] as string[] };
+    const owner = "hardway-workers/prod";
+    const olds = { access, token: TOKEN, owner, version: "1", tokenId: "abcdef", objects: [] as string[] };
 
     for (const [what, news, changes] of [
-        ["nothing changed", { access, token: TOKEN, version: "1" }, false],
-        ["a new token", { access, token: "zzzzzz.0123456789abcdef", version: "1" }, true],
-        ["a new expiry", { access, token: TOKEN, expiration: "2030-01-01T00:00:00Z", version: "1" }, true],
-        ["new credentials", { access: { ...access, keyPem: "other" }, token: TOKEN, version: "1" }, true],
+        ["nothing changed", { access, token: TOKEN, owner, version: "1" }, false],
+        ["a new token", { access, token: "zzzzzz.0123456789abcdef", owner, version: "1" }, true],
+        ["a new expiry", { access, token: TOKEN, owner, expiration: "2030-01-01T00:00:00Z", version: "1" }, true],
+        ["new credentials", { access: { ...access, keyPem: "other" }, token: TOKEN, owner, version: "1" }, true],
     ] as const) {
         it(`diff: ${what} -> ${changes ? "update" : "no change"}, never a replacement`, async () => {
             const d = await tokenRegistrationProvider.diff!("id", olds, news);
@@ -66,19 +79,19 @@ describe("providers: token registration", () => {
 
     it("check names each missing field", async () => {
         const r = await tokenRegistrationProvider.check!({}, { token: "bad", access: { server: "https://x" } });
-        assert.deepEqual(r.failures!.map((f) => f.property).sort(), ["access.caPem", "access.certPem", "access.keyPem", "token"]);
+        assert.deepEqual(r.failures!.map((f) => f.property).sort(), ["access.caPem", "access.certPem", "access.keyPem", "owner", "token"]);
     });
 
     it("create applies every object server-side as the program's field manager; update of the token id deletes the old Secret; delete removes all", async () => {
         const api = await fakeApi((s) => ({ status: s.method === "DELETE" && s.path.includes("gone") ? 404 : 200 }));
         try {
-            const created = await tokenRegistrationProvider.create({ access: api.access, token: TOKEN, version: "1" });
+            const created = await tokenRegistrationProvider.create({ access: api.access, token: TOKEN, owner, version: "1" });
             assert.equal(created.id, "bootstrap-token-abcdef");
             assert.ok(api.seen.every((s) => s.method === "PATCH" && s.contentType === "application/apply-patch+yaml" && /fieldManager=hardway-workers&force=true$/.test(s.path)));
             assert.equal(api.seen.length, 4);
             assert.equal(api.seen[0].clientCn, "admin", "authenticated with the client certificate");
             api.seen.length = 0;
-            await tokenRegistrationProvider.update!(created.id, created.outs, { access: api.access, token: "ghijkl.0123456789abcdef", version: "1" });
+            await tokenRegistrationProvider.update!(created.id, created.outs, { access: api.access, token: "ghijkl.0123456789abcdef", owner, version: "1" });
             assert.deepEqual(api.seen.map((s) => `${s.method} ${s.path.split("?")[0]}`).slice(-1), ["DELETE /api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef"]);
             api.seen.length = 0;
             await tokenRegistrationProvider.delete!(created.id, created.outs);
@@ -91,7 +104,7 @@ describe("providers: token registration", () => {
     it("create fails with the server's reason", async () => {
         const api = await fakeApi(() => ({ status: 403, body: { message: 'secrets "x" is forbidden: User "bob" cannot patch' } }));
         try {
-            await assert.rejects(tokenRegistrationProvider.create({ access: api.access, token: TOKEN, version: "1" }), {
+            await assert.rejects(tokenRegistrationProvider.create({ access: api.access, token: TOKEN, owner, version: "1" }), {
                 message: 'PATCH /api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef?fieldManager=hardway-workers&force=true: HTTP 403: secrets "x" is forbidden: User "bob" cannot patch',
             });
         } finally {
@@ -238,7 +251,8 @@ describe("providers: drift in the cluster (read, on refresh)", () => {
     const TOKEN_SECRET = "/api/v1/namespaces/kube-system/secrets/bootstrap-token-abcdef";
 
     it("token registration: read lists the objects gone from the cluster; diff then updates; the update applies them again and clears the list", async () => {
-        const gone = new Set([TOKEN_SECRET, "/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-kubelet-bootstrap"]);
+        const binding = `hardway-kubelet-bootstrap-${crypto.createHash("sha256").update("hardway-workers/prod").digest("hex").slice(0, 10)}`;
+        const gone = new Set([TOKEN_SECRET, `/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${binding}`]);
         const api = await fakeApi((s) => {
             const p = s.path.split("?")[0];
             if (s.method === "GET") {
@@ -248,12 +262,12 @@ describe("providers: drift in the cluster (read, on refresh)", () => {
             return { status: 200 };
         });
         try {
-            const inputs = { access: api.access, token: TOKEN, version: "3" };
+            const inputs = { access: api.access, token: TOKEN, owner: "hardway-workers/prod", version: "4" };
             const created = await tokenRegistrationProvider.create(inputs);
             gone.add(TOKEN_SECRET);
-            gone.add("/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/hardway-kubelet-bootstrap");
+            gone.add(`/apis/rbac.authorization.k8s.io/v1/clusterrolebindings/${binding}`);
             const read = await tokenRegistrationProvider.read!(created.id, created.outs);
-            assert.deepEqual(read.props.missing, ["Secret kube-system/bootstrap-token-abcdef", "ClusterRoleBinding hardway-kubelet-bootstrap"]);
+            assert.deepEqual(read.props.missing, ["Secret kube-system/bootstrap-token-abcdef", `ClusterRoleBinding ${binding}`]);
             assert.equal((await tokenRegistrationProvider.diff!(created.id, read.props, inputs)).changes, true);
             const updated = await tokenRegistrationProvider.update!(created.id, read.props, inputs);
             assert.deepEqual(updated.outs.missing, []);

@@ -183,7 +183,7 @@ describe("renderers: golden files for the current profile (1.37.2)", () => {
     });
 
     it("bootstrap manifests: the token Secret and the three RBAC bindings", () => {
-        const text = renderBootstrapManifests({ tokenId: "abcdef", tokenSecret: "0123456789abcdef", expiration: "2027-01-01T00:00:00.000Z" });
+        const text = renderBootstrapManifests({ tokenId: "abcdef", tokenSecret: "0123456789abcdef", expiration: "2027-01-01T00:00:00.000Z" }, "hardway-workers/dev");
         golden("bootstrap-manifests.yaml", text);
         const docs = YAML.parseAllDocuments(text).map((d) => d.toJS());
         assert.equal(docs[0].type, "bootstrap.kubernetes.io/token");

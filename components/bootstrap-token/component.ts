@@ -54,13 +54,15 @@ export class BootstrapToken extends pulumi.ComponentResource {
         this.token = token;
         this.tokenId = pulumi.unsecret(token.apply((t) => splitToken(t).tokenId));
         this.expiresAt = expiresAt;
+        // The stack owns its RBAC bindings (kube/bootstrapToken.ts): several stacks can share a cluster.
+        const owner = `${pulumi.getProject()}/${pulumi.getStack()}`;
         this.manifests = pulumi.secret(
-            pulumi.all([token, expiresAt]).apply(([t, expiration]) => bootstrapManifestsOf(t, expiration, args.description)),
+            pulumi.all([token, expiresAt]).apply(([t, expiration]) => bootstrapManifestsOf(t, owner, expiration, args.description)),
         );
         if (args.access !== undefined) {
             this.registration = new TokenRegistration(
                 `${name}-registration`,
-                { access: args.access, token, expiration: expiresAt, description: args.description },
+                { access: args.access, token, owner, expiration: expiresAt, description: args.description },
                 { parent: this },
             );
         }

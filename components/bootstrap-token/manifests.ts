@@ -5,8 +5,9 @@
 import * as YAML from "yaml";
 import { BootstrapTokenInput, bootstrapRbac, bootstrapTokenSecret } from "../kube/bootstrapToken";
 
-export function renderBootstrapManifests(t: BootstrapTokenInput): string {
-    return [bootstrapTokenSecret(t), ...bootstrapRbac()]
+/** `owner`: the stack, `<project>/<stack>`, whose bindings these are (bootstrapRbac). */
+export function renderBootstrapManifests(t: BootstrapTokenInput, owner: string): string {
+    return [bootstrapTokenSecret(t), ...bootstrapRbac(owner)]
         .map((doc) => YAML.stringify(doc, { indentSeq: false, lineWidth: 0 }))
         .join("---\n");
 }

@@ -39,7 +39,7 @@ export function splitToken(token: string): { tokenId: string; tokenSecret: strin
     return { tokenId, tokenSecret };
 }
 
-/** The `bootstrap-token-<id>` Secret and the three RBAC bindings, as YAML. */
-export function bootstrapManifestsOf(token: string, expiration?: string, description?: string): string {
-    return renderBootstrapManifests({ ...splitToken(token), expiration, description });
+/** The `bootstrap-token-<id>` Secret and the stack's (`owner`, `<project>/<stack>`) three RBAC bindings, as YAML. */
+export function bootstrapManifestsOf(token: string, owner: string, expiration?: string, description?: string): string {
+    return renderBootstrapManifests({ ...splitToken(token), expiration, description }, owner);
 }

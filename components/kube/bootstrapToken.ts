@@ -5,6 +5,7 @@
  * them as YAML (bootstrap-token/manifests.ts); the TokenRegistration provider
  * applies them through the API.
  */
+import * as crypto from "crypto";
 
 export interface BootstrapTokenInput {
     tokenId: string;
@@ -36,32 +37,49 @@ export function bootstrapTokenSecret(t: BootstrapTokenInput): Record<string, unk
     };
 }
 
-function clusterRoleBinding(name: string, role: string, group: string): Record<string, unknown> {
+/** The label on every binding a stack owns, and the annotation that names the stack. */
+export const MANAGED_BY = { key: "app.kubernetes.io/managed-by", value: "hardway-workers" } as const;
+export const OWNER_ANNOTATION = "hardway-workers/stack";
+
+/** The three bindings TLS bootstrapping needs: name, role, group. */
+const BINDINGS: [string, string, string][] = [
+    // Bootstrapping kubelets may create CSRs.
+    ["hardway-kubelet-bootstrap", "system:node-bootstrapper", "system:bootstrappers"],
+    // Their first client certificate is approved automatically.
+    ["hardway-node-autoapprove-bootstrap", "system:certificates.k8s.io:certificatesigningrequests:nodeclient", "system:bootstrappers"],
+    // Nodes renew their own client certificates.
+    ["hardway-node-autoapprove-certificate-rotation", "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient", "system:nodes"],
+];
+
+/**
+ * The bindings' names before they were per stack (TokenRegistration version
+ * 3 and older): one set shared by every stack of a cluster.
+ */
+export const SHARED_BINDINGS = BINDINGS.map(([name]) => name);
+
+/** The suffix of a stack's binding names: the first 10 hex digits of the sha256 of `<project>/<stack>`. */
+export function ownerSuffix(owner: string): string {
+    return crypto.createHash("sha256").update(owner).digest("hex").slice(0, 10);
+}
+
+function clusterRoleBinding(name: string, role: string, group: string, owner?: string): Record<string, unknown> {
     return {
         apiVersion: "rbac.authorization.k8s.io/v1",
         kind: "ClusterRoleBinding",
-        metadata: { name },
+        metadata: owner ? { name, labels: { [MANAGED_BY.key]: MANAGED_BY.value }, annotations: { [OWNER_ANNOTATION]: owner } } : { name },
         roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "ClusterRole", name: role },
         subjects: [{ apiGroup: "rbac.authorization.k8s.io", kind: "Group", name: group }],
     };
 }
 
-/** The three bindings TLS bootstrapping needs. */
-export function bootstrapRbac(): Record<string, unknown>[] {
-    return [
-        // Bootstrapping kubelets may create CSRs.
-        clusterRoleBinding("hardway-kubelet-bootstrap", "system:node-bootstrapper", "system:bootstrappers"),
-        // Their first client certificate is approved automatically.
-        clusterRoleBinding(
-            "hardway-node-autoapprove-bootstrap",
-            "system:certificates.k8s.io:certificatesigningrequests:nodeclient",
-            "system:bootstrappers",
-        ),
-        // Nodes renew their own client certificates.
-        clusterRoleBinding(
-            "hardway-node-autoapprove-certificate-rotation",
-            "system:certificates.k8s.io:certificatesigningrequests:selfnodeclient",
-            "system:nodes",
-        ),
-    ];
+/**
+ * The three bindings TLS bootstrapping needs, owned by one stack
+ * (`<project>/<stack>`): named `<name>-<ownerSuffix>`, labelled and
+ * annotated with the stack. Each stack of a cluster (several stacks can share
+ * one, e.g. one per node pool) has its own, so destroying one stack leaves
+ * the others' nodes able to bootstrap and to renew their client certificates.
+ * Without an owner: the shared names, as older versions wrote them.
+ */
+export function bootstrapRbac(owner?: string): Record<string, unknown>[] {
+    return BINDINGS.map(([name, role, group]) => clusterRoleBinding(owner ? `${name}-${ownerSuffix(owner)}` : name, role, group, owner));
 }
