@@ -27,7 +27,9 @@ node="$1"
 is_node "$node" || die "unknown node '$node'"
 node_running "$node" || die "node $node is not running"
 
-excludes="/proc /sys /dev /run /tmp /var/tmp /var/log/journal /var/log/wtmp /var/log/btmp /var/log/lastlog /var/cache /var/lib/systemd /var/lib/containerd /var/lib/apt/lists /var/lib/dpkg/lock /var/lib/dpkg/lock-frontend /var/lib/dpkg/triggers/Lock ${SNAPSHOT_EXCLUDE:-}"
+# /var/backups: Debian's daily dpkg-db-backup.timer (midnight) rotates its
+# copies of the dpkg database there, whatever the program does.
+excludes="/proc /sys /dev /run /tmp /var/tmp /var/log/journal /var/log/wtmp /var/log/btmp /var/log/lastlog /var/cache /var/backups /var/lib/systemd /var/lib/containerd /var/lib/apt/lists /var/lib/dpkg/lock /var/lib/dpkg/lock-frontend /var/lib/dpkg/triggers/Lock ${SNAPSHOT_EXCLUDE:-}"
 
 # shellcheck disable=SC2016
 in_node "$node" sh -c '
