@@ -16,7 +16,7 @@ function without(...keys: string[]): RawConfig {
 }
 
 describe("config values: accepted, and what they become", () => {
-    const ttlDefault = CONFIG_SCHEMA.bootstrapTokenTtlHours.default;
+    const readyDefault = CONFIG_SCHEMA.nodeReadyTimeoutSeconds.default;
     const cases: [string, RawConfig, (c: WorkerConfig) => unknown, unknown][] = [
         ["waitForServices true", baseConfig({ waitForServices: true }), (c) => c.waitForServices, true],
         ['waitForServices "true"', baseConfig({ waitForServices: "true" }), (c) => c.waitForServices, true],
@@ -24,9 +24,9 @@ describe("config values: accepted, and what they become", () => {
         ['waitForServices "false"', baseConfig({ waitForServices: "false" }), (c) => c.waitForServices, false],
         ["waitForServices null (its default)", baseConfig({ waitForServices: null }), (c) => c.waitForServices, true],
         ['waitForServices "" (its default)', baseConfig({ waitForServices: "" }), (c) => c.waitForServices, true],
-        ["bootstrapTokenTtlHours null (its default)", baseConfig({ bootstrapTokenTtlHours: null }), (c) => c.bootstrapTokenTtlHours, ttlDefault],
-        ['bootstrapTokenTtlHours "" (its default)', baseConfig({ bootstrapTokenTtlHours: "" }), (c) => c.bootstrapTokenTtlHours, ttlDefault],
-        ['bootstrapTokenTtlHours "48"', baseConfig({ bootstrapTokenTtlHours: "48" }), (c) => c.bootstrapTokenTtlHours, 48],
+        ["nodeReadyTimeoutSeconds null (its default)", baseConfig({ nodeReadyTimeoutSeconds: null }), (c) => c.nodeReadyTimeoutSeconds, readyDefault],
+        ['nodeReadyTimeoutSeconds "" (its default)', baseConfig({ nodeReadyTimeoutSeconds: "" }), (c) => c.nodeReadyTimeoutSeconds, readyDefault],
+        ['nodeReadyTimeoutSeconds "48"', baseConfig({ nodeReadyTimeoutSeconds: "48" }), (c) => c.nodeReadyTimeoutSeconds, 48],
         [
             "the oldest supported release, 1.16.0",
             baseConfig({ kubernetesVersion: "1.16.0", kubeProxyMode: "iptables" }),
@@ -81,6 +81,7 @@ describe("config values: refused, with the whole list of problems", () => {
             () => baseConfig({ clusterDns: 5 }),
             ['hardway-workers:clusterDns[0]: "5" is not a valid IPv4 or IPv6 address'],
         ],
+        ["a node that is null", () => baseConfig({ nodes: [null] }), ["hardway-workers:nodes[0]: must be an object {name, fqdn, ip, role}"]],
         ["rollout as a list", () => baseConfig({ rollout: [] }), ['hardway-workers:rollout: must be an object {maxUnavailable: N | "P%"}']],
         ["caCertPem unset", () => without("caCertPem"), ["hardway-workers:caCertPem: is required"]],
         ["caKeyPem unset", () => without("caKeyPem"), ["hardway-workers:caKeyPem: is required"]],
