@@ -119,3 +119,70 @@ describe("config values: refused, with the whole list of problems", () => {
         assert.deepEqual(configProblems(baseConfig({ caCertPem: ca.certPem, caKeyPem: ca.keyPem })), []);
     });
 });
+
+describe("config values: downloads and packageRepos at their edges", () => {
+    const defaults = validateConfig(baseConfig());
+    const accepted: [string, RawConfig, (c: WorkerConfig) => unknown, unknown][] = [
+        ["downloads null (the defaults)", baseConfig({ downloads: null }), (c) => c.downloads, defaults.downloads],
+        ['downloads "" (the defaults)', baseConfig({ downloads: "" }), (c) => c.downloads, defaults.downloads],
+        ['crictlVersion "v1.30.0", without its "v"', baseConfig({ downloads: { crictlVersion: "v1.30.0" } }), (c) => c.downloads.crictlVersion, "1.30.0"],
+        ["cniVersion 1.10.12", baseConfig({ downloads: { cniVersion: "1.10.12" } }), (c) => c.downloads.cniVersion, "1.10.12"],
+        ["cniVersion 10.0.0", baseConfig({ downloads: { cniVersion: "10.0.0" } }), (c) => c.downloads.cniVersion, "10.0.0"],
+        ["packageRepos null (the default)", baseConfig({ packageRepos: null }), (c) => c.packageRepos, defaults.packageRepos],
+        ['packageRepos "" (the default)', baseConfig({ packageRepos: "" }), (c) => c.packageRepos, defaults.packageRepos],
+        [
+            "a key file on the node",
+            baseConfig({ packageRepos: { rhel: { gpgKey: "file:///etc/pki/rpm-gpg/docker.gpg" } } }),
+            (c) => c.packageRepos.rhel?.gpgKey,
+            "file:///etc/pki/rpm-gpg/docker.gpg",
+        ],
+    ];
+    for (const [title, raw, pick, expected] of accepted) {
+        it(`accepts ${title}`, () => {
+            assert.deepEqual(pick(validateConfig(raw)), expected);
+        });
+    }
+
+    const refused: [string, RawConfig, string[]][] = [
+        [
+            "a crictl version of four parts",
+            baseConfig({ downloads: { crictlVersion: "1.30.0.1" } }),
+            ['hardway-workers:downloads.crictlVersion: "1.30.0.1" is not a version like "1.2.3"'],
+        ],
+        [
+            "a cni version with a prefix",
+            baseConfig({ downloads: { cniVersion: "rel-1.5.1" } }),
+            ['hardway-workers:downloads.cniVersion: "rel-1.5.1" is not a version like "1.2.3"'],
+        ],
+        [
+            'a crictl version with a "v" inside',
+            baseConfig({ downloads: { crictlVersion: "1v.30.0" } }),
+            ['hardway-workers:downloads.crictlVersion: "1v.30.0" is not a version like "1.2.3"'],
+        ],
+        [
+            "a repository id with a slash at its end",
+            baseConfig({ packageRepos: { rhel: { id: "docker/" } } }),
+            [`hardway-workers:packageRepos.rhel.id: "docker/" is not a repository id (letters, digits, '.', '_' and '-')`],
+        ],
+        [
+            "a base URL that is a file on the node",
+            baseConfig({ packageRepos: { rhel: { baseUrl: "file:///srv/docker" } } }),
+            ['hardway-workers:packageRepos.rhel.baseUrl: "file:///srv/docker" must use http or https'],
+        ],
+        [
+            "a key file path with a space",
+            baseConfig({ packageRepos: { rhel: { gpgKey: "file:///etc/pki/docker key.gpg" } } }),
+            ['hardway-workers:packageRepos.rhel.gpgKey: "file:///etc/pki/docker key.gpg" is not a URL'],
+        ],
+        [
+            "a key that only ends in a file URL",
+            baseConfig({ packageRepos: { rhel: { gpgKey: "xfile:///etc/docker.gpg" } } }),
+            ['hardway-workers:packageRepos.rhel.gpgKey: "xfile:///etc/docker.gpg" must use http or https'],
+        ],
+    ];
+    for (const [title, raw, expected] of refused) {
+        it(`refuses ${title}`, () => {
+            assert.deepEqual(configProblems(raw), expected);
+        });
+    }
+});
