@@ -29,6 +29,7 @@ describe("kubelet flags by version", () => {
         taintsInConfig: boolean;
     }[] = [
         { version: "1.16.2", profile: "seed", dockershim: true, runtimeFlag: true, endpointFlag: true, taintsInConfig: false },
+        { version: "1.17.0", profile: "current", dockershim: true, runtimeFlag: true, endpointFlag: true, taintsInConfig: false },
         { version: "1.22.17", profile: "current", dockershim: true, runtimeFlag: true, endpointFlag: true, taintsInConfig: false },
         { version: "1.23.0", profile: "current", dockershim: true, runtimeFlag: true, endpointFlag: true, taintsInConfig: true },
         { version: "1.24.0", profile: "current", dockershim: false, runtimeFlag: true, endpointFlag: true, taintsInConfig: true },
