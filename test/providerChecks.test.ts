@@ -122,6 +122,8 @@ describe("providers: token registrations of several stacks in one cluster", () =
         return { objects, handler };
     }
     const names = (objects: Map<string, any>) => [...objects.keys()].map((k) => k.split("/").pop()).sort();
+    /** A stack's own three binding names. */
+    const own = (owner: string) => SHARED.map((n) => `${n}-${ownerSuffix(owner)}`);
     const shared = () => Object.fromEntries(SHARED.map((n) => [`${BINDINGS}/${n}`, { metadata: { name: n } }]));
 
     it("two stacks have their own bindings; destroying one leaves the other's token and bindings", async () => {
@@ -136,9 +138,7 @@ describe("providers: token registrations of several stacks in one cluster", () =
             await tokenRegistrationProvider.delete!(a.id, a.outs);
             assert.deepEqual(names(c.objects), [
                 "bootstrap-token-ghijkl",
-                `hardway-kubelet-bootstrap-${sb}`,
-                `hardway-node-autoapprove-bootstrap-${sb}`,
-                `hardway-node-autoapprove-certificate-rotation-${sb}`,
+                ...own("hardway-workers/pool-b"),
             ]);
             await tokenRegistrationProvider.delete!(b.id, b.outs);
             assert.deepEqual(names(c.objects), []);
@@ -160,9 +160,7 @@ describe("providers: token registrations of several stacks in one cluster", () =
             assert.deepEqual(names(c.objects), [
                 "bootstrap-token-abcdef",
                 ...SHARED,
-                `hardway-kubelet-bootstrap-${SUFFIX}`,
-                `hardway-node-autoapprove-bootstrap-${SUFFIX}`,
-                `hardway-node-autoapprove-certificate-rotation-${SUFFIX}`,
+                ...own(OWNER),
             ].sort());
             // The next update carries the record on.
             const again = await tokenRegistrationProvider.update!("id", updated.outs, { ...news, description: "renewed" });
@@ -170,13 +168,10 @@ describe("providers: token registrations of several stacks in one cluster", () =
             // Another stack of the cluster, already on per-stack bindings.
             const other = await tokenRegistrationProvider.create({ access: api.access, token: "ghijkl.0123456789abcdef", owner: "hardway-workers/pool-b", version: "4" });
             await tokenRegistrationProvider.delete!("id", again.outs);
-            const sb = ownerSuffix("hardway-workers/pool-b");
             assert.deepEqual(names(c.objects), [
                 "bootstrap-token-ghijkl",
                 ...SHARED,
-                `hardway-kubelet-bootstrap-${sb}`,
-                `hardway-node-autoapprove-bootstrap-${sb}`,
-                `hardway-node-autoapprove-certificate-rotation-${sb}`,
+                ...own("hardway-workers/pool-b"),
             ].sort(), "the other stack may still use the shared bindings");
             await tokenRegistrationProvider.delete!(other.id, other.outs);
             assert.deepEqual(names(c.objects), [...SHARED], "a stack that never wrote them leaves them");
@@ -216,8 +211,7 @@ describe("providers: token registrations of several stacks in one cluster", () =
         try {
             const created = await tokenRegistrationProvider.create({ access: api.access, token: TOKEN, owner: OWNER, version: "4" });
             const renamed = await tokenRegistrationProvider.update!(created.id, created.outs, { access: api.access, token: TOKEN, owner: "hardway-workers/production", version: "4" });
-            const s = ownerSuffix("hardway-workers/production");
-            assert.deepEqual(names(c.objects), ["bootstrap-token-abcdef", `hardway-kubelet-bootstrap-${s}`, `hardway-node-autoapprove-bootstrap-${s}`, `hardway-node-autoapprove-certificate-rotation-${s}`]);
+            assert.deepEqual(names(c.objects), ["bootstrap-token-abcdef", ...own("hardway-workers/production")]);
             assert.equal(renamed.outs.shared, undefined);
         } finally {
             await api.close();
