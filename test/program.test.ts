@@ -286,6 +286,12 @@ describe("program under mocks: variations", () => {
             assert.equal(c.inputs.connection.port, 2222);
             assert.match(c.inputs.connection.host, /\.ssh\.example$/);
         }
+        // NodeState reads the node over its own connection (drift): pinned the same way.
+        const states = run.mocks.ofType("pulumi-nodejs:dynamic/hardway:NodeState");
+        assert.deepEqual(
+            states.map((r) => [r.name, r.inputs.connection.host, r.inputs.connection.port, r.inputs.connection.hostKey]).sort(),
+            GUIDE_NODES.map((n) => [`${n.name}-state`, `${n.name}.ssh.example`, 2222, hostKey]).sort(),
+        );
     });
 
     it("fails before registering any resource when the config is bad, naming the field", async () => {

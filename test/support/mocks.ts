@@ -15,6 +15,15 @@ export interface Recorded {
     state: any;
 }
 
+/** What the engine is told of a resource besides its inputs: its parent and every resource it waits for, as URNs. */
+export interface Registration {
+    urn: string;
+    type: string;
+    name: string;
+    parent: string;
+    dependencies: string[];
+}
+
 export interface MockFacts {
     gid: string;
     family: string;
@@ -142,6 +151,47 @@ export class ProgramMocks implements pulumi.runtime.Mocks {
                 break;
         }
         return extra;
+    }
+
+    /** Each registration's parent and dependencies (explicit `dependsOn` and those its inputs carry), in order. */
+    readonly registrations: Registration[] = [];
+    /** Each component's registered outputs, by URN. */
+    readonly componentOutputs = new Map<string, any>();
+
+    /**
+     * Records what the SDK sends the mock monitor beyond a resource's inputs
+     * (which `newResource` does not see): its parent, its dependencies and a
+     * component's outputs.
+     */
+    watch(monitor: any): void {
+        const register = monitor.registerResource.bind(monitor);
+        monitor.registerResource = (req: any, callback: (err: unknown, resp: any) => void) =>
+            register(req, (err: unknown, resp: any) => {
+                if (!err) {
+                    this.registrations.push({
+                        urn: resp.getUrn(),
+                        type: req.getType(),
+                        name: req.getName(),
+                        parent: req.getParent(),
+                        dependencies: req.getDependenciesList(),
+                    });
+                }
+                callback(err, resp);
+            });
+        const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+        monitor.registerResourceOutputs = (req: any, callback: (err: unknown, resp: any) => void) => {
+            this.componentOutputs.set(req.getUrn(), req.getOutputs()?.toJavaScript());
+            return registerOutputs(req, callback);
+        };
+    }
+
+    /** The one registration of that name (and type, where components share their node's name). */
+    registered(name: string, type?: string): Registration {
+        const found = this.registrations.filter((r) => r.name === name && (type === undefined || r.type === type));
+        if (found.length !== 1) {
+            throw new Error(`${found.length} registrations named ${name}${type ? ` of type ${type}` : ""}`);
+        }
+        return found[0];
     }
 
     call(args: pulumi.runtime.MockCallArgs): Record<string, any> {

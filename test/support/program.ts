@@ -61,6 +61,8 @@ export function setStackConfig(config: Record<string, unknown>): void {
  */
 export async function runProgram(config: Record<string, unknown>, mocks = new ProgramMocks(testCa())): Promise<ProgramRun> {
     pulumi.runtime.setMocks(mocks, "hardway-workers", "test", mocks.preview);
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    mocks.watch((require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown }).getMonitor());
     setStackConfig(config);
     for (const key of Object.keys(require.cache)) {
         if (key.startsWith(path.resolve(__dirname, "../..")) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) {
