@@ -5,7 +5,8 @@
  * control plane stack's outputs (a StackReference; the config is validated
  * synchronously after that), then reads and validates the config (bad
  * input fails here, before any other resource is registered), then builds
- * one WorkerNode per node. What it returns are the stack outputs; those
+ * one WorkerNode per node (a preview, a batch of nodes at a time:
+ * components/node/batches.ts). What it returns are the stack outputs; those
  * left undefined (controlPlaneVersion without a control plane stack) are
  * left out.
  */
@@ -13,6 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BootstrapToken } from "./components/bootstrap-token/component";
 import { controlPlaneVersion as readControlPlaneVersion, loadConfig, readControlPlane } from "./components/config/read";
 import { WorkerNode } from "./components/node/workerNode";
+import { batchEnds, previewBatchNodes } from "./components/node/batches";
 import { formatVersion, proxyModeDeprecated } from "./components/kube/versions";
 import { dropSdkStackTraces, silenceSdkDebugLog } from "./components/sdkDebugLog";
 
@@ -29,12 +31,12 @@ export = async (): Promise<Record<string, unknown>> => {
     silenceSdkDebugLog();
 
     await readControlPlane();
-    const outputs = program();
+    const outputs = await program();
     return Object.fromEntries(Object.entries(outputs).filter(([, v]) => v !== undefined));
 };
 
 /** The program once the control plane stack is read: the resources, and the stack outputs. */
-function program() {
+async function program() {
     const cluster = loadConfig();
 
     if (proxyModeDeprecated(cluster.kubeProxyMode, cluster.kubernetesVersion)) {
@@ -68,15 +70,24 @@ function program() {
         access,
     });
 
-    const workers = cluster.nodes.map(
-        (node) =>
-            new WorkerNode(node.name, {
-                node,
-                cluster,
-                bootstrapToken: token.token,
-                membership: access ? { access, after: token.registration ? [token.registration] : [] } : undefined,
-            }),
-    );
+    // A preview waits for each batch of nodes to be registered before the next (components/node/batches.ts).
+    const ends = new Set(pulumi.runtime.isDryRun() ? batchEnds(cluster.nodes.length, previewBatchNodes()) : []);
+    const workers: WorkerNode[] = [];
+    let batch: WorkerNode[] = [];
+    for (const [i, node] of cluster.nodes.entries()) {
+        const worker = new WorkerNode(node.name, {
+            node,
+            cluster,
+            bootstrapToken: token.token,
+            membership: access ? { access, after: token.registration ? [token.registration] : [] } : undefined,
+        });
+        workers.push(worker);
+        batch.push(worker);
+        if (ends.has(i)) {
+            await Promise.all(batch.flatMap((w) => w.registeredLast).map((r) => (r.urn as unknown as { promise(): Promise<string> }).promise()));
+            batch = [];
+        }
+    }
 
     return {
         kubernetesVersion: formatVersion(cluster.kubernetesVersion),

@@ -126,14 +126,23 @@ function killTree(root: number): void {
 
 let cliSeq = 0;
 
-function cli(args: string[], opts: { stdin?: string; timeoutSeconds?: number; label?: string; env?: Record<string, string> } = {}): Promise<CliResult> {
+interface CliOptions {
+    stdin?: string;
+    timeoutSeconds?: number;
+    label?: string;
+    env?: Record<string, string>;
+    /** The project's directory (default: this repository's). */
+    cwd?: string;
+}
+
+function cli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
     const logFile = path.join(LOGS, `${String(++cliSeq).padStart(3, "0")}-${(opts.label ?? args.slice(0, 2).join("-")).replace(/[^A-Za-z0-9._-]+/g, "_")}.log`);
     const logFd = fs.openSync(logFile, "w");
     const shown = args.includes("--secret") ? args.map((a, i) => (args[i - 1] === "--" ? "[secret]" : a)) : args;
     fs.writeSync(logFd, `$ pulumi ${shown.join(" ")}\n`);
     return new Promise((resolve, reject) => {
         const started = process.hrtime.bigint();
-        const child = spawn("pulumi", args, { cwd: REPO, env: { ...cliEnv, ...opts.env }, detached: true, stdio: ["pipe", "pipe", "pipe"] });
+        const child = spawn("pulumi", args, { cwd: opts.cwd ?? REPO, env: { ...cliEnv, ...opts.env }, detached: true, stdio: ["pipe", "pipe", "pipe"] });
         let stdout = "";
         let tail = "";
         let peak = 0;
@@ -200,7 +209,7 @@ function diagnostics(output: string): string {
     return text.trim().split("\n").slice(at >= 0 ? 0 : -15).slice(0, 15).join("\n");
 }
 
-async function mustCli(args: string[], opts: { stdin?: string; label?: string } = {}): Promise<CliResult> {
+async function mustCli(args: string[], opts: CliOptions = {}): Promise<CliResult> {
     const r = await cli(args, opts);
     if (r.code !== 0) {
         throw new Error(`pulumi ${args.slice(0, 3).join(" ")} failed (${r.code ?? r.signal}):\n${diagnostics(r.tail)}`);
@@ -215,28 +224,28 @@ async function mustCli(args: string[], opts: { stdin?: string; label?: string } 
 const configFile = (stack: string) => path.join(TMP, "stacks", `Pulumi.${stack}.yaml`);
 
 /** Removes a stack (and whatever it holds) from the lab's file backend; no error when it is not there. */
-async function stackRm(stack: string): Promise<void> {
-    const r = await cli(["stack", "rm", stack, "--force", "--yes", "--non-interactive"], { label: `stack-rm-${stack}` });
+async function stackRm(stack: string, cwd = REPO): Promise<void> {
+    const r = await cli(["stack", "rm", stack, "--force", "--yes", "--non-interactive"], { label: `stack-rm-${stack}`, cwd });
     if (r.code !== 0 && !/no stack named|not found|does not exist/i.test(r.tail)) {
         throw new Error(`pulumi stack rm ${stack} failed:\n${r.tail.trim()}`);
     }
     fs.rmSync(configFile(stack), { force: true });
     // The CLI may leave the project's per-stack settings file beside Pulumi.yaml.
-    fs.rmSync(path.join(REPO, `Pulumi.${stack}.yaml`), { force: true });
+    fs.rmSync(path.join(cwd, `Pulumi.${stack}.yaml`), { force: true });
 }
 
 /**
  * A new stack whose config is `plain` (written into its config file) and
  * `secrets` (set with `pulumi config set --secret`).
  */
-async function newStack(stack: string, plain: Record<string, unknown>, secrets: Record<string, string>): Promise<string> {
-    await stackRm(stack);
+async function newStack(stack: string, plain: Record<string, unknown>, secrets: Record<string, string>, cwd = REPO): Promise<string> {
+    await stackRm(stack, cwd);
     const file = configFile(stack);
     fs.mkdirSync(path.dirname(file), { recursive: true });
     fs.writeFileSync(file, YAML.stringify({ config: plain }, { lineWidth: 0 }));
-    await mustCli(["stack", "init", stack, "--non-interactive", "--secrets-provider", "passphrase"], { label: `stack-init-${stack}` });
+    await mustCli(["stack", "init", stack, "--non-interactive", "--secrets-provider", "passphrase"], { label: `stack-init-${stack}`, cwd });
     // stack init may write the passphrase's salt into Pulumi.<stack>.yaml beside Pulumi.yaml: keep it in our file instead.
-    const beside = path.join(REPO, `Pulumi.${stack}.yaml`);
+    const beside = path.join(cwd, `Pulumi.${stack}.yaml`);
     if (fs.existsSync(beside)) {
         const settings = YAML.parse(fs.readFileSync(beside, "utf8")) ?? {};
         const ours = YAML.parse(fs.readFileSync(file, "utf8")) ?? {};
@@ -247,6 +256,7 @@ async function newStack(stack: string, plain: Record<string, unknown>, secrets: 
         // On the command line, as the automation API passes it (stdin would lose the PEM's last newline).
         await mustCli(["config", "set", "--secret", "--config-file", file, "--stack", stack, "--non-interactive", key, "--", value], {
             label: `config-set-${stack}`,
+            cwd,
         });
     }
     return file;
@@ -395,19 +405,56 @@ export async function scalePreview(n: number, lab: Lab, skipCheckpoints = false)
             label: `preview-${stack}${skipCheckpoints ? "-skip-checkpoints" : ""}`,
             env: skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {},
         });
-        const peakMiB = r.peakBytes / 2 ** 20;
-        const peakMiBByRole = Object.fromEntries(ROLES.map((k) => [k, Math.round(r.peakBytesByRole[k] / 2 ** 20)])) as Record<Role, number>;
-        if (r.timedOut) {
-            return { seconds: null, peakMiB, peakMiBByRole, note: `did not finish within ${PREVIEW_TIMEOUT} s (peak so far ${peakMiB.toFixed(0)} MiB)` };
-        }
-        const oom = /heap out of memory|Reached heap limit|out of memory|Cannot allocate memory|ENOMEM/i.test(r.tail);
-        if (r.code !== 0) {
-            const why = oom ? "ran out of memory" : r.signal === "SIGKILL" ? "was killed (SIGKILL: likely the kernel's OOM killer)" : `failed (${r.code ?? r.signal})`;
-            return { seconds: null, peakMiB, peakMiBByRole, note: `${why}: ${r.tail.trim().split("\n").slice(-3).join(" / ")}` };
-        }
-        return { seconds: r.seconds, peakMiB, peakMiBByRole };
+        return sampleOf(r);
     } finally {
         await stackRm(stack);
+    }
+}
+
+/** A preview's figures, or why it has none. */
+function sampleOf(r: CliResult): ScaleSample {
+    const peakMiB = r.peakBytes / 2 ** 20;
+    const peakMiBByRole = Object.fromEntries(ROLES.map((k) => [k, Math.round(r.peakBytesByRole[k] / 2 ** 20)])) as Record<Role, number>;
+    if (r.timedOut) {
+        return { seconds: null, peakMiB, peakMiBByRole, note: `did not finish within ${PREVIEW_TIMEOUT} s (peak so far ${peakMiB.toFixed(0)} MiB)` };
+    }
+    const oom = /heap out of memory|Reached heap limit|out of memory|Cannot allocate memory|ENOMEM/i.test(r.tail);
+    if (r.code !== 0) {
+        const why = oom ? "ran out of memory" : r.signal === "SIGKILL" ? "was killed (SIGKILL: likely the kernel's OOM killer)" : `failed (${r.code ?? r.signal})`;
+        return { seconds: null, peakMiB, peakMiBByRole, note: `${why}: ${r.tail.trim().split("\n").slice(-3).join(" / ")}` };
+    }
+    return { seconds: r.seconds, peakMiB, peakMiBByRole };
+}
+
+/** The floor's project (bench/floor): the program's resources by type, with trivial inputs. */
+const FLOOR = path.join(BENCH, "floor");
+const FLOOR_NS = "hardway-bench-floor";
+/** "program": as many resources a node as the program has, of the same types; "minimum": the fewest the design allows. */
+export const FLOOR_SHAPES = ["program", "minimum"] as const;
+export type FloorShape = (typeof FLOOR_SHAPES)[number];
+const floorStack = (n: number, shape: FloorShape) => `bench-floor-${shape}-${n}`;
+/** The floor's figures' prefix: `preview<n>Floor` (shape program), `preview<n>FloorMinimum`. */
+const floorKey = (n: number, shape: FloorShape) => `preview${n}Floor${shape === "program" ? "" : "Minimum"}`;
+
+/**
+ * A preview of the floor for n nodes (PULUMI_SKIP_CHECKPOINTS=true, as the
+ * program's figure it is set beside): what the SDK and the engine cost for
+ * that many resources of those types, whatever a program does.
+ */
+export async function floorPreview(n: number, shape: FloorShape, lab: Lab): Promise<ScaleSample> {
+    const stack = floorStack(n, shape);
+    const plain = { [`${FLOOR_NS}:nodes`]: n, [`${FLOOR_NS}:shape`]: shape, [`${FLOOR_NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8") };
+    await newStack(stack, plain, { [`${FLOOR_NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8") }, FLOOR);
+    try {
+        const r = await cli(["preview", ...stackArgs(stack)], {
+            timeoutSeconds: PREVIEW_TIMEOUT,
+            label: `preview-${stack}`,
+            env: { PULUMI_SKIP_CHECKPOINTS: "true" },
+            cwd: FLOOR,
+        });
+        return sampleOf(r);
+    } finally {
+        await stackRm(stack, FLOOR);
     }
 }
 
@@ -587,6 +634,7 @@ async function main(): Promise<number> {
         const lab = readLab();
         for (let run = 1; run <= RUNS; run++) {
             for (const n of SCALE) {
+                let program: ScaleSample | undefined;
                 for (const skip of [false, true]) {
                     const key = `preview${n}${skip ? "SkipCheckpoints" : ""}`;
                     if (skippedScale.has(key)) {
@@ -595,6 +643,9 @@ async function main(): Promise<number> {
                     }
                     log(`run ${run}/${RUNS}: preview of a new ${n}-node stack${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`);
                     const s = await attempt(`run ${run}: preview of ${n} nodes`, () => scalePreview(n, lab, skip));
+                    if (skip) {
+                        program = s;
+                    }
                     add(`${key}Seconds`, s?.seconds ?? null);
                     add(`${key}PeakMiB`, s ? s.peakMiB : null);
                     add(`${key}PeakMiBByRole`, s ? s.peakMiBByRole : null);
@@ -607,6 +658,26 @@ async function main(): Promise<number> {
                         if (run < RUNS) {
                             notes.push(`${what}: not tried again in later runs`);
                         }
+                    }
+                }
+                for (const shape of FLOOR_SHAPES) {
+                    const key = floorKey(n, shape);
+                    if (skippedScale.has(key)) {
+                        add(`${key}Seconds`, null);
+                        continue;
+                    }
+                    log(`run ${run}/${RUNS}: preview of the ${n}-node floor, shape ${shape} (PULUMI_SKIP_CHECKPOINTS=true)`);
+                    const f = await attempt(`run ${run}: preview of the ${n}-node floor (${shape})`, () => floorPreview(n, shape, lab));
+                    add(`${key}Seconds`, f?.seconds ?? null);
+                    add(`${key}PeakMiB`, f ? f.peakMiB : null);
+                    add(`${key}PeakMiBByRole`, f ? f.peakMiBByRole : null);
+                    if (shape === "program") {
+                        add(`preview${n}FloorRatio`, ratio(program?.seconds, f?.seconds));
+                        add(`preview${n}FloorPeakRatio`, program?.seconds && f?.seconds ? ratio(program.peakMiB, f.peakMiB) : null);
+                    }
+                    if (f?.note) {
+                        notes.push(`run ${run}: preview of the ${n}-node floor (${shape}) ${f.note}`);
+                        skippedScale.add(key);
                     }
                 }
             }
@@ -622,6 +693,11 @@ async function main(): Promise<number> {
             }
             for (const stack of [STACK_LAB, STACK_ONE, ...SCALE.map(scaleStack)]) {
                 await stackRm(stack);
+            }
+            for (const n of SCALE) {
+                for (const shape of FLOOR_SHAPES) {
+                    await stackRm(floorStack(n, shape), FLOOR);
+                }
             }
             labScript("reset.sh");
             labScript("cluster.sh", "down");
@@ -640,7 +716,7 @@ async function main(): Promise<number> {
         previewNoopSeconds: numeric("previewNoopSeconds"),
         sshSessionsPerNode: numeric("sshSessionsPerNode"),
     };
-    for (const mode of ["", "SkipCheckpoints"]) {
+    for (const mode of ["", "SkipCheckpoints", "Floor", "FloorMinimum"]) {
         for (const n of SCALE) {
             figures[`preview${n}${mode}Seconds`] = numeric(`preview${n}${mode}Seconds`);
         }
@@ -650,6 +726,10 @@ async function main(): Promise<number> {
             const byRole = ((samples[`preview${n}${mode}PeakMiBByRole`] ?? []) as (Record<Role, number> | null)[]).filter((x): x is Record<Role, number> => x !== null);
             figures[`preview${n}${mode}PeakMiBByRole`] = byRole.length > 0 ? Object.fromEntries(ROLES.map((r) => [r, median(byRole.map((b) => b[r]))])) : null;
         }
+    }
+    for (const n of SCALE) {
+        figures[`preview${n}FloorRatio`] = numeric(`preview${n}FloorRatio`);
+        figures[`preview${n}FloorPeakRatio`] = numeric(`preview${n}FloorPeakRatio`);
     }
     figures.stateBytesPerNode = numeric("stateBytesPerNode");
     figures.parallelRatio = numeric("parallelRatio");

@@ -147,6 +147,33 @@ describe("program under mocks: the order and identity the engine is given (with 
     });
 });
 
+describe("program under mocks: the resources a preview batch waits for (WorkerNode.registeredLast)", () => {
+    // [credentials, the node's last resources]: together they wait for every other resource of the node.
+    const ROWS: [string, boolean, (n: string) => string[]][] = [
+        ["with API credentials", true, (n) => [`${n}-rollout-release`]],
+        ["without", false, (n) => [`${n}-kubelet`, `${n}-kube-proxy`]],
+    ];
+    for (const [what, credentials, last] of ROWS) {
+        it(`${what}: ${last("<node>").join(", ")}`, async () => {
+            const run = await runProgram(credentials ? withAccess() : baseConfig());
+            for (const n of GUIDE_NODES.map((x) => x.name)) {
+                const covered = new Set(last(n).flatMap((l) => [l, ...waitsFor(run, l)]));
+                // A key's replacementTrigger is its Renewal's issue time: the SDK sends the key's registration
+                // only once that value is known, so after the Renewal's, though it is no dependency.
+                for (const name of [...covered].filter((x) => x.endsWith("-key"))) {
+                    covered.add(name.replace(/-key$/, "-renewal"));
+                }
+                const custom = run.mocks.registrations.filter((r) => r.name.startsWith(`${n}-`) && !r.type.startsWith("hardway:"));
+                assert.deepEqual(
+                    custom.map((r) => r.name).filter((name) => !covered.has(name)),
+                    [],
+                    n,
+                );
+            }
+        });
+    }
+});
+
 describe("program under mocks: a bootstrap token with a TTL", () => {
     it("is made anew when its Renewal issues a new window: the token's keepers are the Renewal's issue time", async () => {
         const run = await runProgram(baseConfig({ bootstrapTokenTtlHours: 24, nodes: [GUIDE_NODES[2]] }));

@@ -53,6 +53,12 @@ export class WorkerNode extends pulumi.ComponentResource {
     public readonly rollout?: { gate: RolloutGate; release: RolloutRelease };
     /** What `pulumi refresh` sees on the node: per phase, the drift last seen (README "Drift"). */
     public readonly state: NodeState;
+    /**
+     * The node's resources that wait, directly or through others, for every
+     * other resource of the node: once the engine has registered these, it
+     * has registered the whole node (test/graph.test.ts).
+     */
+    public readonly registeredLast: pulumi.Resource[];
 
     constructor(name: string, args: WorkerNodeArgs, opts?: pulumi.ComponentResourceOptions) {
         super("hardway:node:WorkerNode", name, {}, opts);
@@ -137,6 +143,7 @@ export class WorkerNode extends pulumi.ComponentResource {
             const release = new RolloutRelease(`${name}-rollout-release`, rolloutArgs!, { parent: this, dependsOn: [this.lifecycle] });
             this.rollout = { gate: gate!, release };
         }
+        this.registeredLast = this.rollout ? [this.rollout.release] : [this.kubelet.command, this.kubeProxy.command];
         this.registerOutputs({
             kubeletCertificateExpiresAt: this.kubelet.certificate.expiresAt,
             kubeProxyCertificateExpiresAt: this.kubeProxy.certificate.expiresAt,
