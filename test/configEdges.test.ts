@@ -197,6 +197,7 @@ describe("config nodes: refused, with the whole list of problems", () => {
         ['rollout {maxUnavailable: "101%"}', baseConfig({ rollout: { maxUnavailable: "101%" } }), ['hardway-workers:rollout.maxUnavailable: "101%" is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")']],
         ['rollout {maxUnavailable: "2"}', baseConfig({ rollout: { maxUnavailable: "2" } }), ['hardway-workers:rollout.maxUnavailable: "2" is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")']],
         ['rollout {maxUnavailable: "x5%"}', baseConfig({ rollout: { maxUnavailable: "x5%" } }), ['hardway-workers:rollout.maxUnavailable: "x5%" is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")']],
+        ['rollout {maxUnavailable: " 5%"}', baseConfig({ rollout: { maxUnavailable: " 5%" } }), ['hardway-workers:rollout.maxUnavailable: " 5%" is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")']],
         ['rollout {maxUnavailable: "5%x"}', baseConfig({ rollout: { maxUnavailable: "5%x" } }), ['hardway-workers:rollout.maxUnavailable: "5%x" is neither a whole number of nodes (1 or more) nor a percentage ("1%" to "100%")']],
         [
             "rollout with an unknown key next to maxUnavailable",
