@@ -840,7 +840,7 @@ export function checkLabel(key: string, value: string): string | undefined {
     const slash = key.lastIndexOf("/");
     const prefix = slash >= 0 ? key.slice(0, slash) : "";
     const name = slash >= 0 ? key.slice(slash + 1) : key;
-    if ((prefix && checkNodeName(prefix)) || !QUALIFIED_NAME_RE.test(name)) {
+    if ((slash >= 0 && checkNodeName(prefix)) || !QUALIFIED_NAME_RE.test(name)) {
         return `label key ${JSON.stringify(key)} is not a valid label key`;
     }
     if (value !== "" && !QUALIFIED_NAME_RE.test(value)) {
