@@ -27,35 +27,22 @@ const WORKER = { name: "w1", fqdn: "w1.example.com", ip: "10.0.0.21", role: "wor
 const LONGEST = `${"a".repeat(63)}.${"b".repeat(63)}.${"c".repeat(63)}.${"d".repeat(61)}`;
 
 describe("config nodes: accepted, and what they become", () => {
+    // Labels a kubelet may set on its own Node: the config keeps each as it is.
+    const KUBELET_LABELS = {
+        "node.kubernetes.io/pool": "gpu",
+        "example.com/rack": "r1",
+        "kubernetes.io/os": "linux",
+        "kubelet.kubernetes.io/x": "",
+        "a.node.kubernetes.io/y": "z",
+        "notkubernetes.io/zone": "a",
+        plain: "v",
+    };
     const cases: [string, RawConfig, (c: WorkerConfig) => unknown, unknown][] = [
         ["sshPort 1", withNode(2, { sshPort: 1 }), (c) => c.nodes[2].sshPort, 1],
         ["sshPort 65535", withNode(2, { sshPort: 65535 }), (c) => c.nodes[2].sshPort, 65535],
         ['sshHost "" (the node\'s ip)', withNode(2, { sshHost: "" }), (c) => c.nodes[2].sshHost, "192.168.50.21"],
         ["sshHost null (the node's ip)", withNode(2, { sshHost: null }), (c) => c.nodes[2].sshHost, "192.168.50.21"],
-        [
-            "labels a kubelet may set, each kept",
-            withNode(2, {
-                labels: {
-                    "node.kubernetes.io/pool": "gpu",
-                    "example.com/rack": "r1",
-                    "kubernetes.io/os": "linux",
-                    "kubelet.kubernetes.io/x": "",
-                    "a.node.kubernetes.io/y": "z",
-                    "notkubernetes.io/zone": "a",
-                    plain: "v",
-                },
-            }),
-            (c) => c.nodes[2].labels,
-            {
-                "node.kubernetes.io/pool": "gpu",
-                "example.com/rack": "r1",
-                "kubernetes.io/os": "linux",
-                "kubelet.kubernetes.io/x": "",
-                "a.node.kubernetes.io/y": "z",
-                "notkubernetes.io/zone": "a",
-                plain: "v",
-            },
-        ],
+        ["labels a kubelet may set, each kept", withNode(2, { labels: { ...KUBELET_LABELS } }), (c) => c.nodes[2].labels, KUBELET_LABELS],
         ["no labels: an empty object", withNode(2, {}), (c) => c.nodes[2].labels, {}],
         [
             'a taint "key=:Effect": no value',
