@@ -7,7 +7,7 @@ import { strict as assert } from "assert";
 import { ApiAccess } from "../providers/kubeApi";
 import { nodeLifecycleProvider, removeNode, waitForReady } from "../providers/nodeLifecycle";
 import { RENEWAL_PROVIDER_VERSION, RenewalOutputs, renewalProvider } from "../providers/renewal";
-import { tokenRegistrationProvider } from "../providers/tokenRegistration";
+import { sharedInUse, tokenRegistrationProvider } from "../providers/tokenRegistration";
 import { ownerSuffix } from "../components/kube/bootstrapToken";
 import { Handler, fakeApi } from "./support/fakeApi";
 import { at } from "./support/clock";
@@ -199,6 +199,28 @@ describe("providers: token registrations of several stacks in one cluster", () =
                 if (other) {
                     assert.equal(names(c.objects).filter((n) => n!.endsWith(ownerSuffix("hardway-workers/pool-b"))).length, 3, `${what}: the other stack's bindings stay`);
                 }
+            } finally {
+                await api.close();
+            }
+        }
+    });
+
+    it("sharedInUse: only another stack's own bindings keep the shared ones in use", async () => {
+        // [the stacks whose own bindings are in the cluster, in use for OWNER]
+        const ROWS: [string[], boolean][] = [
+            [[], false],
+            [[OWNER], false],
+            [["hardway-workers/pool-b"], true],
+            [[OWNER, "hardway-workers/pool-b"], true],
+        ];
+        for (const [owners, inUse] of ROWS) {
+            const c = cluster();
+            const api = await fakeApi(c.handler);
+            try {
+                for (const [i, owner] of owners.entries()) {
+                    await tokenRegistrationProvider.create({ access: api.access, token: `abcde${i}.0123456789abcdef`, owner, version: "4" });
+                }
+                assert.equal(await sharedInUse(api.access, OWNER), inUse, owners.join(", ") || "none");
             } finally {
                 await api.close();
             }
