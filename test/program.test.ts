@@ -188,6 +188,14 @@ describe("program under mocks: with API administrator credentials", () => {
         for (const r of lcs) {
             assert.match(r.inputs.rollout, /^[0-9a-f]{64}$/);
         }
+        // Each node holds its rollout slot under its own name and the stack's (two stacks may share the slots).
+        for (const type of ["RolloutGate", "RolloutRelease"]) {
+            assert.deepEqual(
+                run.mocks.ofType(`pulumi-nodejs:dynamic/hardway:${type}`).map((r) => r.inputs.holder).sort(),
+                GUIDE_NODES.map((n) => `${n.name}@hardway-workers/test`).sort(),
+                type,
+            );
+        }
     });
 
     it("keeps the admin key out of every command", () => {
