@@ -7,7 +7,7 @@
 import { strict as assert } from "assert";
 import { BATCH_ENV, batchEnds, previewBatchNodes } from "../components/node/batches";
 import { ProgramMocks } from "./support/mocks";
-import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa } from "./support/program";
+import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa, withAccess } from "./support/program";
 
 describe("preview batches: the batch size", () => {
     const OK: [string | undefined, number][] = [
@@ -82,10 +82,7 @@ describe("preview batches: the program under mocks", () => {
     });
 
     it("with API credentials too (the batch waits for each node's rollout release)", async () => {
-        const { makeCsr, rsaKeyPem, signCsr } = await import("./support/pki");
-        const adminKey = rsaKeyPem();
-        const adminCert = signCsr(makeCsr({ privateKeyPem: adminKey, commonName: "admin", organization: "system:masters" }), testCa(), ["client_auth"], 24);
-        const r = await run("1", true, baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: adminKey }));
+        const r = await run("1", true, withAccess());
         assert.equal(r.mocks.ofType("pulumi-nodejs:dynamic/hardway:RolloutRelease").length, 4);
         assert.equal(oneAfterAnother(spans(r)), true);
     });

@@ -7,16 +7,13 @@ import { strict as assert } from "assert";
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ProgramMocks, Registration } from "./support/mocks";
-import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
-import { GUIDE_NODES, baseConfig, runProgram, testCa } from "./support/program";
+import { GUIDE_NODES, registrationsDone, runProgram, startMocks, testCa, withAccess } from "./support/program";
 
 const FLOOR = path.resolve(__dirname, "../bench/floor/index.js");
 
 async function runFloor(shape: string, nodes: number): Promise<ProgramMocks> {
     const mocks = new ProgramMocks(testCa());
-    pulumi.runtime.setMocks(mocks, "hardway-bench-floor", "test", false);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    mocks.watch((require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown }).getMonitor());
+    startMocks(mocks, "hardway-bench-floor");
     pulumi.runtime.setAllConfig(
         {
             "hardway-bench-floor:nodes": String(nodes),
@@ -34,8 +31,7 @@ async function runFloor(shape: string, nodes: number): Promise<ProgramMocks> {
     } finally {
         Error.stackTraceLimit = stackTraceLimit;
     }
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await registrationsDone();
     return mocks;
 }
 
@@ -55,9 +51,7 @@ const total = (counts: Record<string, number>) => Object.values(counts).reduce((
 
 describe("bench floor (bench/floor)", () => {
     it("shape program: each node has the program's resources (with API credentials), by type and parent type", async () => {
-        const adminKey = rsaKeyPem();
-        const adminCert = signCsr(makeCsr({ privateKeyPem: adminKey, commonName: "admin", organization: "system:masters" }), testCa(), ["client_auth"], 24);
-        const program = await runProgram(baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: adminKey }));
+        const program = await runProgram(withAccess());
         const want = shapeOf(program.mocks, GUIDE_NODES[2].name);
         assert.equal(total(want), 27);
         const floor = await runFloor("program", 2);

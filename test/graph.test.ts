@@ -10,12 +10,7 @@
  */
 import { strict as assert } from "assert";
 import { ProgramMocks, Registration } from "./support/mocks";
-import { makeCsr, rsaKeyPem, signCsr } from "./support/pki";
-import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa } from "./support/program";
-
-const adminKey = rsaKeyPem();
-const adminCert = signCsr(makeCsr({ privateKeyPem: adminKey, commonName: "admin", organization: "system:masters" }), testCa(), ["client_auth"], 24);
-const withAccess = (overrides: Record<string, unknown> = {}) => baseConfig({ apiAdminCertPem: adminCert, apiAdminKeyPem: adminKey, ...overrides });
+import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa, withAccess } from "./support/program";
 
 const NODE = "hardway:node:WorkerNode";
 const COMMAND = "command:remote:Command";

@@ -2,7 +2,7 @@
 import * as path from "path";
 import * as pulumi from "@pulumi/pulumi";
 import { ProgramMocks } from "./mocks";
-import { TestCa, makeCa, rsaKeyPem } from "./pki";
+import { TestCa, makeCa, makeCsr, rsaKeyPem, signCsr } from "./pki";
 
 export const GUIDE_NODES = [
     { name: "cp1", fqdn: "cp1.vagrant", ip: "192.168.50.11", role: "control-plane" },
@@ -13,6 +13,7 @@ export const GUIDE_NODES = [
 
 let sharedCa: TestCa | undefined;
 let sharedSshKey: string | undefined;
+let sharedAdmin: { keyPem: string; certPem: string } | undefined;
 
 /** One CA and SSH key for the whole test run (RSA key generation is not free). */
 export function testCa(): TestCa {
@@ -23,6 +24,20 @@ export function testCa(): TestCa {
 export function testSshKey(): string {
     sharedSshKey ??= rsaKeyPem();
     return sharedSshKey;
+}
+
+/** The API administrator's key and client certificate (CN admin, O system:masters), signed by the test CA. */
+export function testAdmin(): { keyPem: string; certPem: string } {
+    if (!sharedAdmin) {
+        const keyPem = rsaKeyPem();
+        sharedAdmin = { keyPem, certPem: signCsr(makeCsr({ privateKeyPem: keyPem, commonName: "admin", organization: "system:masters" }), testCa(), ["client_auth"], 24) };
+    }
+    return sharedAdmin;
+}
+
+/** baseConfig with the API administrator's credentials: each node also has its membership, rollout gate and release. */
+export function withAccess(overrides: Record<string, unknown> = {}): Record<string, unknown> {
+    return baseConfig({ apiAdminCertPem: testAdmin().certPem, apiAdminKeyPem: testAdmin().keyPem, ...overrides });
 }
 
 export function baseConfig(overrides: Record<string, unknown> = {}): Record<string, unknown> {
@@ -60,9 +75,7 @@ export function setStackConfig(config: Record<string, unknown>): void {
  * builds the rest), and resolves every stack output it returns.
  */
 export async function runProgram(config: Record<string, unknown>, mocks = new ProgramMocks(testCa())): Promise<ProgramRun> {
-    pulumi.runtime.setMocks(mocks, "hardway-workers", "test", mocks.preview);
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    mocks.watch((require("@pulumi/pulumi/runtime/settings") as { getMonitor(): unknown }).getMonitor());
+    startMocks(mocks, "hardway-workers");
     setStackConfig(config);
     for (const key of Object.keys(require.cache)) {
         if (key.startsWith(path.resolve(__dirname, "../..")) && !key.includes("node_modules") && !key.includes(`${path.sep}test${path.sep}`)) {
@@ -81,10 +94,24 @@ export async function runProgram(config: Record<string, unknown>, mocks = new Pr
     for (const [k, v] of Object.entries(program)) {
         outputs[k] = await resolveDeep(v);
     }
-    // Wait until every resource registration has reached the mocks.
-    // eslint-disable-next-line @typescript-eslint/no-var-requires
-    await (require("@pulumi/pulumi/runtime/settings") as { waitForRPCs(): Promise<void> }).waitForRPCs();
+    await registrationsDone();
     return { mocks, outputs };
+}
+
+/** Installs the mocks for a project's stack `test`, recording what the SDK sends besides inputs (ProgramMocks.watch). */
+export function startMocks(mocks: ProgramMocks, project: string): void {
+    pulumi.runtime.setMocks(mocks, project, "test", mocks.preview);
+    mocks.watch(settings().getMonitor());
+}
+
+/** Waits until every resource registration has reached the mocks. */
+export function registrationsDone(): Promise<void> {
+    return settings().waitForRPCs();
+}
+
+function settings(): { getMonitor(): unknown; waitForRPCs(): Promise<void> } {
+    // eslint-disable-next-line @typescript-eslint/no-var-requires
+    return require("@pulumi/pulumi/runtime/settings");
 }
 
 async function resolveDeep(v: unknown): Promise<unknown> {
