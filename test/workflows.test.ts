@@ -178,6 +178,23 @@ describe("workflows: the pipeline's contract", () => {
         }
     });
 
+    it("previews skip the engine's intermediate checkpoints; `up` keeps them", () => {
+        const runs = pulumiRuns();
+        assert.deepEqual([...new Set(runs.map((r) => String(r.step.with?.["command"])))].sort(), ["preview", "up"]);
+        for (const r of runs) {
+            const skip = r.step.env?.["PULUMI_SKIP_CHECKPOINTS"];
+            assert.equal(skip, r.step.with?.["command"] === "preview" ? "true" : undefined, `${r.file}:${r.jobName}: PULUMI_SKIP_CHECKPOINTS ${skip}`);
+        }
+        for (const file of workflowFiles()) {
+            const wf = read(file) as Workflow & { env?: Record<string, string> };
+            const jobs = Object.entries(wf.jobs) as [string, Job & { env?: Record<string, string> }][];
+            assert.ok(!("PULUMI_SKIP_CHECKPOINTS" in (wf.env ?? {})), `${file}: set on a step, never on the whole workflow`);
+            for (const [jobName, job] of jobs) {
+                assert.ok(!("PULUMI_SKIP_CHECKPOINTS" in (job.env ?? {})), `${file}:${jobName}: set on a step, never on a job`);
+            }
+        }
+    });
+
     it("bound --parallel on every Pulumi run", () => {
         for (const r of pulumiRuns()) {
             const p = Number(r.step.with?.["parallel"]);
