@@ -14,7 +14,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { BootstrapToken } from "./components/bootstrap-token/component";
 import { controlPlaneVersion as readControlPlaneVersion, loadConfig, readControlPlane } from "./components/config/read";
 import { WorkerNode } from "./components/node/workerNode";
-import { batchEnds, previewBatchNodes } from "./components/node/batches";
+import { batchEnds, collectBetweenBatches, previewBatchNodes } from "./components/node/batches";
 import { formatVersion, proxyModeDeprecated } from "./components/kube/versions";
 import { dropSdkStackTraces, silenceSdkDebugLog } from "./components/sdkDebugLog";
 
@@ -86,6 +86,7 @@ async function program() {
         if (ends.has(i)) {
             await Promise.all(batch.flatMap((w) => w.registeredLast).map((r) => (r.urn as unknown as { promise(): Promise<string> }).promise()));
             batch = [];
+            collectBetweenBatches();
         }
     }
 

@@ -5,7 +5,7 @@
  * begins in a preview and that `up` still registers every node at once.
  */
 import { strict as assert } from "assert";
-import { BATCH_ENV, batchEnds, previewBatchNodes } from "../components/node/batches";
+import { BATCH_ENV, COLLECT_AT_BYTES, batchEnds, collectBetweenBatches, previewBatchNodes, resetCollections } from "../components/node/batches";
 import { ProgramMocks } from "./support/mocks";
 import { GUIDE_NODES, ProgramRun, baseConfig, runProgram, testCa, withAccess } from "./support/program";
 
@@ -48,6 +48,37 @@ describe("preview batches: where they end", () => {
             assert.deepEqual(batchEnds(count, batch), want);
         });
     }
+});
+
+describe("preview batches: the collection between batches", () => {
+    const MIB = 1024 * 1024;
+    beforeEach(resetCollections);
+    afterEach(resetCollections);
+    // Each row: the heap (MiB) at each batch's end and what a collection leaves live; whether each one collects.
+    const ROWS: [string, [number, number][], boolean[]][] = [
+        ["under the threshold: never", [[100, 50], [255, 50]], [false, false]],
+        ["at the threshold: collects", [[256, 100]], [true]],
+        ["then only past twice what was left live", [[300, 200], [399, 200], [400, 150], [300, 150]], [true, false, true, true]],
+        ["twice a small live set is still under the threshold", [[300, 20], [200, 20], [256, 20]], [true, false, true]],
+    ];
+    for (const [what, heaps, want] of ROWS) {
+        it(what, () => {
+            const got: boolean[] = [];
+            for (const [before, live] of heaps) {
+                let heap = before * MIB;
+                got.push(collectBetweenBatches(() => heap, () => (heap = live * MIB)));
+            }
+            assert.deepEqual(got, want);
+        });
+    }
+
+    it("the threshold is 256 MiB", () => {
+        assert.equal(COLLECT_AT_BYTES, 256 * MIB);
+    });
+
+    it("without --expose-gc (no gc function) it never collects, whatever the heap", () => {
+        assert.equal(collectBetweenBatches(() => 4096 * MIB, undefined), false);
+    });
 });
 
 /** Per node, the first and last position of its resources in the order the engine was sent them. */
@@ -93,6 +124,45 @@ describe("preview batches: the program under mocks", () => {
 
     it("`up` registers every node at once, whatever the batch", async () => {
         assert.equal(oneAfterAnother(spans(await run("1", false))), false);
+    });
+
+    describe("collects after each batch but the last, in a preview only", () => {
+        const g = globalThis as { gc?: () => void };
+        const realGc = g.gc;
+        const realUsage = process.memoryUsage;
+        let calls = 0;
+        beforeEach(() => {
+            resetCollections();
+            calls = 0;
+            // A heap of 1 GiB at each batch's end, 100 MiB live after a collection.
+            let collected = false;
+            g.gc = () => {
+                calls++;
+                collected = true;
+            };
+            process.memoryUsage = Object.assign(() => {
+                const heapUsed = collected ? 100 * 1024 * 1024 : 1024 * 1024 * 1024;
+                collected = false;
+                return { ...realUsage(), heapUsed };
+            }, { rss: realUsage.rss });
+        });
+        afterEach(() => {
+            g.gc = realGc;
+            process.memoryUsage = realUsage;
+            resetCollections();
+        });
+        const ROWS: [string, boolean, number][] = [
+            ["1", true, 3],
+            ["2", true, 1],
+            ["0", true, 0],
+            ["1", false, 0],
+        ];
+        for (const [batch, preview, want] of ROWS) {
+            it(`${preview ? "preview" : "up"}, batches of ${batch}: ${want} collection(s) for 4 nodes`, async () => {
+                await run(batch, preview);
+                assert.equal(calls, want);
+            });
+        }
     });
 
     it("a preview registers the same resources in batches as all at once", async () => {
