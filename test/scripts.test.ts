@@ -9,7 +9,8 @@ import * as crypto from "crypto";
 import * as fs from "fs";
 import * as os from "os";
 import * as path from "path";
-import { LIBRARY, LIBRARY_DIGEST, LIBRARY_PATH, LIBRARY_ROOT, fileStep, libraryInstall, nodeScript, parseFacts, shq, stdinOf } from "../components/node/scripts";
+import * as zlib from "zlib";
+import { LIBRARY, LIBRARY_DIGEST, LIBRARY_PATH, LIBRARY_ROOT, fileStep, libraryBlob, libraryInstall, nodeScript, parseFacts, shq, stdinOf } from "../components/node/scripts";
 import { checkSecrets } from "../components/node/command";
 import { binariesScript, binariesUndoScript } from "../components/binaries/plan";
 import { containerdConfigScript, containerdConfigUndoScript, containerdInstallScript, containerdInstallUndoScript } from "../components/containerd/plan";
@@ -125,6 +126,12 @@ describe("node scripts: static checks", () => {
         } finally {
             fs.rmSync(root, { recursive: true, force: true });
         }
+    });
+
+    it("the library's blob is made once per run and unpacks to the library", () => {
+        assert.equal(zlib.gunzipSync(Buffer.from(libraryBlob(), "base64")).toString("utf8"), LIBRARY);
+        assert.equal(libraryBlob(), libraryBlob());
+        assert.ok(libraryInstall().some((line) => line.includes(libraryBlob())));
     });
 
     it("reads facts from the last HW_FACTS line", () => {
