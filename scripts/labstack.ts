@@ -139,7 +139,9 @@ async function main(): Promise<void> {
     const stack = await labStack();
     await stack.setAllConfig(labConfig(lab));
     // The policy pack (policy/, compiled to bin/policy by the build) checks the preview.
-    const result = await stack.up({ onOutput: (s) => process.stdout.write(s), color: "never", policyPacks: [POLICY_PACK] });
+    // `--refresh`: the tests and the benchmarks reset the lab's nodes under this stack
+    // (lab/reset.sh), and only a refresh sees that (README, Drift); a new stack has nothing to refresh.
+    const result = await stack.up({ onOutput: (s) => process.stdout.write(s), color: "never", policyPacks: [POLICY_PACK], refresh: true });
     process.stdout.write(`\nlab: pulumi up ${result.summary.result}: ${JSON.stringify(result.summary.resourceChanges)}\n`);
 }
 
