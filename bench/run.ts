@@ -475,7 +475,56 @@ function median(samples: Sample[]): number | null {
     return Number.isFinite(m) ? m : null;
 }
 
+/** Per key, the median over the samples that have one, in the first sample's key order; null without samples. */
+export function medianByKey(samples: (Record<string, number> | null)[]): Record<string, number> | null {
+    const present = samples.filter((x): x is Record<string, number> => x !== null);
+    if (present.length === 0) {
+        return null;
+    }
+    const keys = [...new Set(present.flatMap((x) => Object.keys(x)))];
+    return Object.fromEntries(keys.map((k) => [k, median(present.filter((x) => k in x).map((x) => x[k]))!]));
+}
+
 const ratio = (a: Sample | undefined, b: Sample | undefined): Sample => (a != null && b != null && b > 0 ? a / b : null);
+
+/** Properties beyond the largest this many are summed as `other` in stateShares' byProperty. */
+const STATE_PROPERTIES_SHOWN = 10;
+
+/**
+ * Where a stack's state goes (`pulumi stack export`): per node, the bytes of
+ * its resources as compact JSON, by resource type and by property (`inputs.X`,
+ * `outputs.X`, or a resource's own field such as `urn`); the largest
+ * STATE_PROPERTIES_SHOWN properties, the rest as `other`. The export's own
+ * indentation is left out, so the shares sum to less than stateBytesPerNode.
+ */
+export function stateShares(exported: string, nodes: number): { byType: Record<string, number>; byProperty: Record<string, number> } {
+    const deployment = JSON.parse(exported) as { deployment?: { resources?: Record<string, unknown>[] } };
+    const byType: Record<string, number> = {};
+    const byProperty: Record<string, number> = {};
+    const add = (to: Record<string, number>, key: string, value: unknown) => {
+        to[key] = (to[key] ?? 0) + Buffer.byteLength(JSON.stringify(value));
+    };
+    for (const r of deployment.deployment?.resources ?? []) {
+        add(byType, String(r["type"]), r);
+        for (const [field, value] of Object.entries(r)) {
+            if ((field === "inputs" || field === "outputs") && value !== null && typeof value === "object") {
+                for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+                    add(byProperty, `${field}.${k}`, v);
+                }
+            } else {
+                add(byProperty, field, value);
+            }
+        }
+    }
+    const perNode = (entries: [string, number][]) => Object.fromEntries(entries.map(([k, v]) => [k, Math.round(v / nodes)]));
+    const sorted = (o: Record<string, number>) => Object.entries(o).sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0]));
+    const properties = sorted(byProperty);
+    const other = properties.slice(STATE_PROPERTIES_SHOWN).reduce((sum, [, v]) => sum + v, 0);
+    return {
+        byType: perNode(sorted(byType)),
+        byProperty: perNode([...properties.slice(0, STATE_PROPERTIES_SHOWN), ...(other > 0 ? [["other", other] as [string, number]] : [])]),
+    };
+}
 
 function gitCommit(): string {
     const head = spawnSync("git", ["rev-parse", "HEAD"], { cwd: REPO, encoding: "utf8" }).stdout.trim();
@@ -593,7 +642,7 @@ async function main(): Promise<number> {
             add("parallelRatio", ratio(first?.seconds, one?.seconds));
             add("sshSessionsPerNode", first ? first.sessions / first.lab.nodes.length : null);
             if (!first) {
-                for (const k of ["noopSeconds", "noopRatio", "noopRemoteCommands", "previewNoopSeconds", "stateBytesPerNode"]) {
+                for (const k of ["noopSeconds", "noopRatio", "noopRemoteCommands", "previewNoopSeconds", "stateBytesPerNode", "stateBytesPerNodeByType", "stateBytesPerNodeByProperty"]) {
                     add(k, null);
                 }
                 add("restartsOnKubeletChange", null);
@@ -619,6 +668,9 @@ async function main(): Promise<number> {
                 mustCli(["stack", "export", "--stack", STACK_LAB, "--non-interactive"], { label: "stack-export" }),
             );
             add("stateBytesPerNode", exported ? Buffer.byteLength(exported.stdout) / nodes.length : null);
+            const shares = exported ? stateShares(exported.stdout, nodes.length) : null;
+            add("stateBytesPerNodeByType", shares?.byType ?? null);
+            add("stateBytesPerNodeByProperty", shares?.byProperty ?? null);
 
             log(`run ${run}/${RUNS}: one kubelet setting changed (${KUBELET_CHANGE.key} ${KUBELET_CHANGE.value})`);
             const restarts = await attempt(`run ${run}: kubelet setting change`, async () => {
@@ -732,6 +784,9 @@ async function main(): Promise<number> {
         figures[`preview${n}FloorPeakRatio`] = numeric(`preview${n}FloorPeakRatio`);
     }
     figures.stateBytesPerNode = numeric("stateBytesPerNode");
+    for (const k of ["stateBytesPerNodeByType", "stateBytesPerNodeByProperty"]) {
+        figures[k] = medianByKey((samples[k] ?? []) as (Record<string, number> | null)[]);
+    }
     figures.parallelRatio = numeric("parallelRatio");
     const restartSamples = ((samples["restartsOnKubeletChange"] ?? []) as (Record<string, number> | null)[]).filter(
         (x): x is Record<string, number> => x !== null,
