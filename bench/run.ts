@@ -775,8 +775,7 @@ async function main(): Promise<number> {
         for (const n of SCALE) {
             const peaks = ((samples[`preview${n}${mode}PeakMiB`] ?? []) as Sample[]).filter((x): x is number => x !== null);
             figures[`preview${n}${mode}PeakMiB`] = peaks.length > 0 ? median(peaks) : null;
-            const byRole = ((samples[`preview${n}${mode}PeakMiBByRole`] ?? []) as (Record<Role, number> | null)[]).filter((x): x is Record<Role, number> => x !== null);
-            figures[`preview${n}${mode}PeakMiBByRole`] = byRole.length > 0 ? Object.fromEntries(ROLES.map((r) => [r, median(byRole.map((b) => b[r]))])) : null;
+            figures[`preview${n}${mode}PeakMiBByRole`] = medianByKey((samples[`preview${n}${mode}PeakMiBByRole`] ?? []) as (Record<Role, number> | null)[]);
         }
     }
     for (const n of SCALE) {
@@ -788,11 +787,7 @@ async function main(): Promise<number> {
         figures[k] = medianByKey((samples[k] ?? []) as (Record<string, number> | null)[]);
     }
     figures.parallelRatio = numeric("parallelRatio");
-    const restartSamples = ((samples["restartsOnKubeletChange"] ?? []) as (Record<string, number> | null)[]).filter(
-        (x): x is Record<string, number> => x !== null,
-    );
-    figures.restartsOnKubeletChange =
-        restartSamples.length > 0 ? Object.fromEntries(UNITS.map((u) => [u, median(restartSamples.map((s) => s[u]))])) : null;
+    figures.restartsOnKubeletChange = medianByKey((samples["restartsOnKubeletChange"] ?? []) as (Record<string, number> | null)[]);
 
     const results = {
         ...figures,
