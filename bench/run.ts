@@ -684,52 +684,48 @@ async function main(): Promise<number> {
         }
 
         const lab = readLab();
+        /**
+         * One preview of a run, under `key`: its seconds and peaks (null when a
+         * run before did not finish it); one that does not finish is noted and
+         * not tried again in later runs, so the cap is not spent on it twice.
+         */
+        const previewFigures = async (run: number, key: string, what: string, measure: () => Promise<ScaleSample>): Promise<ScaleSample | undefined> => {
+            if (skippedScale.has(key)) {
+                add(`${key}Seconds`, null);
+                return undefined;
+            }
+            log(`run ${run}/${RUNS}: ${what}`);
+            const s = await attempt(`run ${run}: ${what}`, measure);
+            add(`${key}Seconds`, s?.seconds ?? null);
+            add(`${key}PeakMiB`, s ? s.peakMiB : null);
+            add(`${key}PeakMiBByRole`, s ? s.peakMiBByRole : null);
+            if (s?.note) {
+                notes.push(`run ${run}: ${what} ${s.note}`);
+                log(`${what} ${s.note}`);
+                skippedScale.add(key);
+                if (run < RUNS) {
+                    notes.push(`${what}: not tried again in later runs`);
+                }
+            }
+            return s;
+        };
         for (let run = 1; run <= RUNS; run++) {
             for (const n of SCALE) {
                 let program: ScaleSample | undefined;
                 for (const skip of [false, true]) {
-                    const key = `preview${n}${skip ? "SkipCheckpoints" : ""}`;
-                    if (skippedScale.has(key)) {
-                        add(`${key}Seconds`, null);
-                        continue;
-                    }
-                    log(`run ${run}/${RUNS}: preview of a new ${n}-node stack${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`);
-                    const s = await attempt(`run ${run}: preview of ${n} nodes`, () => scalePreview(n, lab, skip));
+                    const what = `preview of ${n} nodes${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`;
+                    const s = await previewFigures(run, `preview${n}${skip ? "SkipCheckpoints" : ""}`, what, () => scalePreview(n, lab, skip));
                     if (skip) {
                         program = s;
                     }
-                    add(`${key}Seconds`, s?.seconds ?? null);
-                    add(`${key}PeakMiB`, s ? s.peakMiB : null);
-                    add(`${key}PeakMiBByRole`, s ? s.peakMiBByRole : null);
-                    if (s?.note) {
-                        const what = `preview of ${n} nodes${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`;
-                        notes.push(`run ${run}: ${what} ${s.note}`);
-                        log(`${what} ${s.note}`);
-                        // Do not spend the cap again on a size that did not finish.
-                        skippedScale.add(key);
-                        if (run < RUNS) {
-                            notes.push(`${what}: not tried again in later runs`);
-                        }
-                    }
                 }
                 for (const shape of FLOOR_SHAPES) {
-                    const key = floorKey(n, shape);
-                    if (skippedScale.has(key)) {
-                        add(`${key}Seconds`, null);
-                        continue;
-                    }
-                    log(`run ${run}/${RUNS}: preview of the ${n}-node floor, shape ${shape} (PULUMI_SKIP_CHECKPOINTS=true)`);
-                    const f = await attempt(`run ${run}: preview of the ${n}-node floor (${shape})`, () => floorPreview(n, shape, lab));
-                    add(`${key}Seconds`, f?.seconds ?? null);
-                    add(`${key}PeakMiB`, f ? f.peakMiB : null);
-                    add(`${key}PeakMiBByRole`, f ? f.peakMiBByRole : null);
-                    if (shape === "program") {
+                    const what = `preview of the ${n}-node floor, shape ${shape} (PULUMI_SKIP_CHECKPOINTS=true)`;
+                    const tried = !skippedScale.has(floorKey(n, shape));
+                    const f = await previewFigures(run, floorKey(n, shape), what, () => floorPreview(n, shape, lab));
+                    if (shape === "program" && tried) {
                         add(`preview${n}FloorRatio`, ratio(program?.seconds, f?.seconds));
                         add(`preview${n}FloorPeakRatio`, program?.seconds && f?.seconds ? ratio(program.peakMiB, f.peakMiB) : null);
-                    }
-                    if (f?.note) {
-                        notes.push(`run ${run}: preview of the ${n}-node floor (${shape}) ${f.note}`);
-                        skippedScale.add(key);
                     }
                 }
             }
