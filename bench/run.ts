@@ -458,6 +458,32 @@ export async function floorPreview(n: number, shape: FloorShape, lab: Lab): Prom
     }
 }
 
+/** The floor's stack for the no-op: shape program, local commands, as many nodes as the lab. */
+const FLOOR_NOOP_STACK = "bench-floor-noop";
+
+/**
+ * The floor's `up` and no-op `up` for n nodes (shape program, local commands
+ * that run `true`): what a no-op costs the engine, the SDK and the plugins for
+ * the program's resources, whatever the program does; set beside the
+ * program's no-op on the lab.
+ */
+export async function floorNoop(n: number, lab: Lab): Promise<{ firstSeconds: number; noopSeconds: number }> {
+    const plain = {
+        [`${FLOOR_NS}:nodes`]: n,
+        [`${FLOOR_NS}:shape`]: "program",
+        [`${FLOOR_NS}:commands`]: "local",
+        [`${FLOOR_NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8"),
+    };
+    await newStack(FLOOR_NOOP_STACK, plain, { [`${FLOOR_NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8") }, FLOOR);
+    try {
+        const first = await mustCli(["up", "--yes", "--skip-preview", ...stackArgs(FLOOR_NOOP_STACK)], { label: "up-floor", cwd: FLOOR });
+        const noop = await mustCli(["up", "--yes", "--skip-preview", ...stackArgs(FLOOR_NOOP_STACK)], { label: "up-floor-noop", cwd: FLOOR });
+        return { firstSeconds: first.seconds, noopSeconds: noop.seconds };
+    } finally {
+        await stackRm(FLOOR_NOOP_STACK, FLOOR);
+    }
+}
+
 // ---------------------------------------------------------------------------
 // Figures.
 // ---------------------------------------------------------------------------
@@ -642,7 +668,7 @@ async function main(): Promise<number> {
             add("parallelRatio", ratio(first?.seconds, one?.seconds));
             add("sshSessionsPerNode", first ? first.sessions / first.lab.nodes.length : null);
             if (!first) {
-                for (const k of ["noopSeconds", "noopRatio", "noopRemoteCommands", "previewNoopSeconds", "stateBytesPerNode", "stateBytesPerNodeByType", "stateBytesPerNodeByProperty"]) {
+                for (const k of ["noopSeconds", "noopRatio", "noopRemoteCommands", "firstRunFloorSeconds", "noopFloorSeconds", "noopFloorRatio", "noopAtFloorRatio", "previewNoopSeconds", "stateBytesPerNode", "stateBytesPerNodeByType", "stateBytesPerNodeByProperty"]) {
                     add(k, null);
                 }
                 add("restartsOnKubeletChange", null);
@@ -659,6 +685,13 @@ async function main(): Promise<number> {
             add("noopSeconds", noop?.seconds ?? null);
             add("noopRatio", ratio(noop?.seconds, first.seconds));
             add("noopRemoteCommands", noop?.sessions ?? null);
+
+            log(`run ${run}/${RUNS}: the floor's up and no-op up, ${nodes.length} nodes`);
+            const floor = await attempt(`run ${run}: the floor's no-op up`, () => floorNoop(nodes.length, first.lab));
+            add("firstRunFloorSeconds", floor?.firstSeconds ?? null);
+            add("noopFloorSeconds", floor?.noopSeconds ?? null);
+            add("noopFloorRatio", ratio(noop?.seconds, floor?.noopSeconds));
+            add("noopAtFloorRatio", ratio(floor?.noopSeconds, first.seconds));
 
             log(`run ${run}/${RUNS}: preview of the provisioned lab`);
             const pv = await attempt(`run ${run}: preview of the provisioned lab`, () => mustCli(["preview", ...stackArgs(STACK_LAB)], { label: "preview-noop" }));
@@ -747,6 +780,7 @@ async function main(): Promise<number> {
                     await stackRm(floorStack(n, shape), FLOOR);
                 }
             }
+            await stackRm(FLOOR_NOOP_STACK, FLOOR);
             labScript("reset.sh");
             labScript("cluster.sh", "down");
             labScript("cluster.sh", "up");
@@ -761,6 +795,10 @@ async function main(): Promise<number> {
         noopSeconds: numeric("noopSeconds"),
         noopRatio: numeric("noopRatio"),
         noopRemoteCommands: numeric("noopRemoteCommands"),
+        firstRunFloorSeconds: numeric("firstRunFloorSeconds"),
+        noopFloorSeconds: numeric("noopFloorSeconds"),
+        noopFloorRatio: numeric("noopFloorRatio"),
+        noopAtFloorRatio: numeric("noopAtFloorRatio"),
         previewNoopSeconds: numeric("previewNoopSeconds"),
         sshSessionsPerNode: numeric("sshSessionsPerNode"),
     };

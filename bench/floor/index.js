@@ -5,10 +5,13 @@
 // the program can only be slower.
 //
 // Config (namespace hardway-bench-floor): nodes (how many), shape
-// ("program": today's 27 resources a node; "minimum": the 11 the design asks
-// for at the least: WorkerNode, ContainerdRuntime, KubeletService and
-// KubeProxyService, two certificates through @pulumi/tls, one command),
-// caCertPem and caKeyPem (secret).
+// ("program": today's 27 resources a node, and the stack's bootstrap token
+// with its @pulumi/random pair and registration; "minimum": the 11 the
+// design asks for at the least: WorkerNode, ContainerdRuntime, KubeletService
+// and KubeProxyService, two certificates through @pulumi/tls, one command),
+// caCertPem and caKeyPem (secret), and commands ("remote", the default, for
+// previews; "local" for an `up` and a no-op `up` on the machine itself: the
+// same command plugin, and `true` runs once each on the first `up`).
 "use strict";
 // What the program does first (index.ts) to cut the SDK's own cost per
 // resource, whatever the resource: no stack traces, no debug messages.
@@ -18,13 +21,18 @@ dropSdkStackTraces();
 silenceSdkDebugLog();
 const pulumi = require("@pulumi/pulumi");
 const tls = require("@pulumi/tls");
-const remote = require("@pulumi/command/remote");
+const random = require("@pulumi/random");
+const { local, remote } = require("@pulumi/command");
 
 const config = new pulumi.Config();
 const nodes = config.requireNumber("nodes");
 const shape = config.require("shape");
 if (shape !== "program" && shape !== "minimum") {
     throw new Error(`hardway-bench-floor:shape: must be program or minimum, got ${shape}`);
+}
+const commands = config.get("commands") ?? "remote";
+if (commands !== "remote" && commands !== "local") {
+    throw new Error(`hardway-bench-floor:commands: must be remote or local, got ${commands}`);
 }
 const caCertPem = config.require("caCertPem");
 const caKeyPem = config.requireSecret("caKeyPem");
@@ -47,6 +55,9 @@ function component(type, name, parent, module = "node") {
 }
 
 function command(name, parent) {
+    if (commands === "local") {
+        return new local.Command(name, { create: "true" }, { parent });
+    }
     return new remote.Command(name, { connection: { host: "127.0.0.1" }, create: "true" }, { parent });
 }
 
@@ -90,6 +101,17 @@ function floorNode(i) {
     new Dynamic("RolloutRelease", `${n}-rollout-release`, { node: n }, { parent: node });
 }
 
+/** The stack's own resources in the program (BootstrapToken, with API credentials): the token's pair and its registration. */
+function bootstrapToken() {
+    const token = component("BootstrapToken", "bootstrap", undefined, "cluster");
+    new random.RandomString("bootstrap-id", { length: 6, special: false, upper: false }, { parent: token });
+    new random.RandomPassword("bootstrap-secret", { length: 16, special: false, upper: false }, { parent: token });
+    new Dynamic("TokenRegistration", "bootstrap-registration", { token: "floor" }, { parent: token });
+}
+
+if (shape === "program") {
+    bootstrapToken();
+}
 for (let i = 0; i < nodes; i++) {
     floorNode(i);
 }
