@@ -5,8 +5,8 @@
  * figure means.
  *
  * Environment: BENCH_RUNS (default 3), BENCH_SCALE (default "10,100,1000"),
- * BENCH_PREVIEW_TIMEOUT_SECONDS (default 900), BENCH_READY_TIMEOUT_SECONDS
- * (baseline's wait for Ready, default 300).
+ * BENCH_UP_SCALE (default "25,100"), BENCH_PREVIEW_TIMEOUT_SECONDS (default
+ * 900), BENCH_READY_TIMEOUT_SECONDS (baseline's wait for Ready, default 300).
  */
 import { spawn, spawnSync } from "child_process";
 import * as fs from "fs";
@@ -26,6 +26,13 @@ const TMP = path.join(BENCH, "tmp");
 const LOGS = path.join(TMP, "logs");
 const RUNS = positiveInt(process.env["BENCH_RUNS"], 3);
 const SCALE = (process.env["BENCH_SCALE"] ?? "10,100,1000")
+    .split(",")
+    .map((s) => s.trim())
+    .filter((s) => s !== "")
+    .map((s) => positiveInt(s, 0))
+    .filter((n) => n > 0);
+/** Node counts of the floor's `up` on the file backend (floorUp): what its checkpoints cost as a stack grows. */
+const UP_SCALE = (process.env["BENCH_UP_SCALE"] ?? "25,100")
     .split(",")
     .map((s) => s.trim())
     .filter((s) => s !== "")
@@ -458,29 +465,39 @@ export async function floorPreview(n: number, shape: FloorShape, lab: Lab): Prom
     }
 }
 
-/** The floor's stack for the no-op: shape program, local commands, as many nodes as the lab. */
-const FLOOR_NOOP_STACK = "bench-floor-noop";
+/** The floor's stacks that floorUp made, for the cleanup should a run stop before it removes them. */
+const floorUpStacks = new Set<string>();
 
 /**
- * The floor's `up` and no-op `up` for n nodes (shape program, local commands
- * that run `true`): what a no-op costs the engine, the SDK and the plugins for
- * the program's resources, whatever the program does; set beside the
- * program's no-op on the lab.
+ * The floor's first `up` of n nodes on a new stack of the lab's file backend,
+ * then a no-op `up` (shape program, local commands that run `true`): what the
+ * engine, the SDK and the plugins cost for the program's resources, whatever
+ * the program does. With `skipCheckpoints`, the first `up` runs with
+ * PULUMI_SKIP_CHECKPOINTS=true (a measurement only: what the checkpoints
+ * cost) and there is no no-op. The stack is removed after.
  */
-export async function floorNoop(n: number, lab: Lab): Promise<{ firstSeconds: number; noopSeconds: number }> {
+export async function floorUp(
+    n: number,
+    lab: Lab,
+    skipCheckpoints = false,
+): Promise<{ firstSeconds: number; firstEnginePeakMiB: number; noopSeconds: number | null }> {
+    const stack = `bench-floor-up-${n}${skipCheckpoints ? "-skip-checkpoints" : ""}`;
+    floorUpStacks.add(stack);
     const plain = {
         [`${FLOOR_NS}:nodes`]: n,
         [`${FLOOR_NS}:shape`]: "program",
         [`${FLOOR_NS}:commands`]: "local",
         [`${FLOOR_NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8"),
     };
-    await newStack(FLOOR_NOOP_STACK, plain, { [`${FLOOR_NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8") }, FLOOR);
+    await newStack(stack, plain, { [`${FLOOR_NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8") }, FLOOR);
     try {
-        const first = await mustCli(["up", "--yes", "--skip-preview", ...stackArgs(FLOOR_NOOP_STACK)], { label: "up-floor", cwd: FLOOR });
-        const noop = await mustCli(["up", "--yes", "--skip-preview", ...stackArgs(FLOOR_NOOP_STACK)], { label: "up-floor-noop", cwd: FLOOR });
-        return { firstSeconds: first.seconds, noopSeconds: noop.seconds };
+        const args = ["up", "--yes", "--skip-preview", ...stackArgs(stack)];
+        const env: Record<string, string> = skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {};
+        const first = await mustCli(args, { label: `up-${stack}`, cwd: FLOOR, env });
+        const noop = skipCheckpoints ? null : await mustCli(args, { label: `up-noop-${stack}`, cwd: FLOOR });
+        return { firstSeconds: first.seconds, firstEnginePeakMiB: first.peakBytesByRole.engine / 2 ** 20, noopSeconds: noop?.seconds ?? null };
     } finally {
-        await stackRm(FLOOR_NOOP_STACK, FLOOR);
+        await stackRm(stack, FLOOR);
     }
 }
 
@@ -687,7 +704,7 @@ async function main(): Promise<number> {
             add("noopRemoteCommands", noop?.sessions ?? null);
 
             log(`run ${run}/${RUNS}: the floor's up and no-op up, ${nodes.length} nodes`);
-            const floor = await attempt(`run ${run}: the floor's no-op up`, () => floorNoop(nodes.length, first.lab));
+            const floor = await attempt(`run ${run}: the floor's no-op up`, () => floorUp(nodes.length, first.lab));
             add("firstRunFloorSeconds", floor?.firstSeconds ?? null);
             add("noopFloorSeconds", floor?.noopSeconds ?? null);
             add("noopFloorRatio", ratio(noop?.seconds, floor?.noopSeconds));
@@ -763,6 +780,20 @@ async function main(): Promise<number> {
                 }
             }
         }
+        for (let run = 1; run <= RUNS; run++) {
+            for (const n of UP_SCALE) {
+                for (const skip of [false, true]) {
+                    const key = `up${n}Floor${skip ? "SkipCheckpoints" : ""}`;
+                    log(`run ${run}/${RUNS}: the ${n}-node floor's first up${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ", then a no-op up"}`);
+                    const u = await attempt(`run ${run}: the ${n}-node floor's up${skip ? " (PULUMI_SKIP_CHECKPOINTS=true)" : ""}`, () => floorUp(n, lab, skip));
+                    add(`${key}Seconds`, u?.firstSeconds ?? null);
+                    add(`${key}EnginePeakMiB`, u?.firstEnginePeakMiB ?? null);
+                    if (!skip) {
+                        add(`${key}NoopSeconds`, u?.noopSeconds ?? null);
+                    }
+                }
+            }
+        }
     } finally {
         await attempt("cleanup", async () => {
             log("cleanup: destroy and remove the bench stacks, reset the lab");
@@ -780,7 +811,9 @@ async function main(): Promise<number> {
                     await stackRm(floorStack(n, shape), FLOOR);
                 }
             }
-            await stackRm(FLOOR_NOOP_STACK, FLOOR);
+            for (const stack of floorUpStacks) {
+                await stackRm(stack, FLOOR);
+            }
             labScript("reset.sh");
             labScript("cluster.sh", "down");
             labScript("cluster.sh", "up");
@@ -816,6 +849,11 @@ async function main(): Promise<number> {
         figures[`preview${n}FloorRatio`] = numeric(`preview${n}FloorRatio`);
         figures[`preview${n}FloorPeakRatio`] = numeric(`preview${n}FloorPeakRatio`);
     }
+    for (const n of UP_SCALE) {
+        for (const k of [`up${n}FloorSeconds`, `up${n}FloorEnginePeakMiB`, `up${n}FloorNoopSeconds`, `up${n}FloorSkipCheckpointsSeconds`, `up${n}FloorSkipCheckpointsEnginePeakMiB`]) {
+            figures[k] = numeric(k);
+        }
+    }
     figures.stateBytesPerNode = numeric("stateBytesPerNode");
     for (const k of ["stateBytesPerNodeByType", "stateBytesPerNodeByProperty"]) {
         figures[k] = medianByKey((samples[k] ?? []) as (Record<string, number> | null)[]);
@@ -830,6 +868,7 @@ async function main(): Promise<number> {
         gitCommit: gitCommit(),
         runs: RUNS,
         scale: SCALE,
+        upScale: UP_SCALE,
         previewTimeoutSeconds: PREVIEW_TIMEOUT,
         samples,
         notes,
