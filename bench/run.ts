@@ -25,19 +25,9 @@ const BENCH = __dirname;
 const TMP = path.join(BENCH, "tmp");
 const LOGS = path.join(TMP, "logs");
 const RUNS = positiveInt(process.env["BENCH_RUNS"], 3);
-const SCALE = (process.env["BENCH_SCALE"] ?? "10,100,1000")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map((s) => positiveInt(s, 0))
-    .filter((n) => n > 0);
+const SCALE = nodeCounts(process.env["BENCH_SCALE"] ?? "10,100,1000");
 /** Node counts of the floor's `up` on the file backend (floorUp): what its checkpoints cost as a stack grows. */
-const UP_SCALE = (process.env["BENCH_UP_SCALE"] ?? "25,100")
-    .split(",")
-    .map((s) => s.trim())
-    .filter((s) => s !== "")
-    .map((s) => positiveInt(s, 0))
-    .filter((n) => n > 0);
+const UP_SCALE = nodeCounts(process.env["BENCH_UP_SCALE"] ?? "25,100");
 const PREVIEW_TIMEOUT = positiveInt(process.env["BENCH_PREVIEW_TIMEOUT_SECONDS"], 900);
 const READY_TIMEOUT = positiveInt(process.env["BENCH_READY_TIMEOUT_SECONDS"], 300);
 /** The stacks this harness makes (on the lab's file backend). */
@@ -52,6 +42,16 @@ const KUBELET_CHANGE = { key: "clusterDns", value: "10.96.0.11" };
 function positiveInt(text: string | undefined, fallback: number): number {
     const n = Number(text);
     return text !== undefined && text !== "" && Number.isInteger(n) && n > 0 ? n : fallback;
+}
+
+/** "10, 100,x,0" → [10, 100]: the positive integers of a comma-separated list. */
+function nodeCounts(text: string): number[] {
+    return text
+        .split(",")
+        .map((s) => s.trim())
+        .filter((s) => s !== "")
+        .map((s) => positiveInt(s, 0))
+        .filter((n) => n > 0);
 }
 
 function log(msg: string): void {
