@@ -443,6 +443,17 @@ const floorStack = (n: number, shape: FloorShape) => `bench-floor-${shape}-${n}`
 /** The floor's figures' prefix: `preview<n>Floor` (shape program), `preview<n>FloorMinimum`. */
 const floorKey = (n: number, shape: FloorShape) => `preview${n}Floor${shape === "program" ? "" : "Minimum"}`;
 
+/** A new stack of the floor's project: n nodes of `shape`, its commands remote (previews) or local (`up`), signed by the lab CA. */
+async function newFloorStack(stack: string, n: number, shape: FloorShape, lab: Lab, commands: "remote" | "local" = "remote"): Promise<void> {
+    const plain = {
+        [`${FLOOR_NS}:nodes`]: n,
+        [`${FLOOR_NS}:shape`]: shape,
+        [`${FLOOR_NS}:commands`]: commands,
+        [`${FLOOR_NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8"),
+    };
+    await newStack(stack, plain, { [`${FLOOR_NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8") }, FLOOR);
+}
+
 /**
  * A preview of the floor for n nodes (PULUMI_SKIP_CHECKPOINTS=true, as the
  * program's figure it is set beside): what the SDK and the engine cost for
@@ -450,8 +461,7 @@ const floorKey = (n: number, shape: FloorShape) => `preview${n}Floor${shape === 
  */
 export async function floorPreview(n: number, shape: FloorShape, lab: Lab): Promise<ScaleSample> {
     const stack = floorStack(n, shape);
-    const plain = { [`${FLOOR_NS}:nodes`]: n, [`${FLOOR_NS}:shape`]: shape, [`${FLOOR_NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8") };
-    await newStack(stack, plain, { [`${FLOOR_NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8") }, FLOOR);
+    await newFloorStack(stack, n, shape, lab);
     try {
         const r = await cli(["preview", ...stackArgs(stack)], {
             timeoutSeconds: PREVIEW_TIMEOUT,
@@ -483,13 +493,7 @@ export async function floorUp(
 ): Promise<{ firstSeconds: number; firstEnginePeakMiB: number; noopSeconds: number | null }> {
     const stack = `bench-floor-up-${n}${skipCheckpoints ? "-skip-checkpoints" : ""}`;
     floorUpStacks.add(stack);
-    const plain = {
-        [`${FLOOR_NS}:nodes`]: n,
-        [`${FLOOR_NS}:shape`]: "program",
-        [`${FLOOR_NS}:commands`]: "local",
-        [`${FLOOR_NS}:caCertPem`]: fs.readFileSync(lab.caCertFile, "utf8"),
-    };
-    await newStack(stack, plain, { [`${FLOOR_NS}:caKeyPem`]: fs.readFileSync(lab.caKeyFile, "utf8") }, FLOOR);
+    await newFloorStack(stack, n, "program", lab, "local");
     try {
         const args = ["up", "--yes", "--skip-preview", ...stackArgs(stack)];
         const env: Record<string, string> = skipCheckpoints ? { PULUMI_SKIP_CHECKPOINTS: "true" } : {};
